@@ -1,0 +1,230 @@
+package cifarserve.ec2;
+
+import static cifarserve.ec2.Template.list;
+import static cifarserve.ec2.Template.map;
+import static cifarserve.ec2.Template.ref;
+import static cifarserve.ec2.Template.strings;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** The resources, ports and IAM policy ec2/cloudformation.yaml gives the nodes. */
+class CloudFormationTemplateTest {
+
+  static final Set<String> CIDR_KEYS = Set.of("CidrIp", "CidrIpv6", "SourcePrefixListId");
+
+  private final Template template = Template.load();
+
+  @Test
+  void nodesAreT3MediumFromOneLaunchTemplateInAnAutoScalingGroup() {
+    assertEquals("t3.medium", template.parameter("InstanceType").get("Default"));
+    String launchTemplate = template.onlyResourceOfType("AWS::EC2::LaunchTemplate");
+    Map<String, Object> data = map(template.properties(launchTemplate).get("LaunchTemplateData"), "LaunchTemplateData");
+    assertEquals(ref("InstanceType"), data.get("InstanceType"));
+
+    String group = template.onlyResourceOfType("AWS::AutoScaling::AutoScalingGroup");
+    Map<String, Object> asg = template.properties(group);
+    assertEquals(ref(launchTemplate), map(asg.get("LaunchTemplate"), "LaunchTemplate").get("LaunchTemplateId"));
+    assertEquals(ref("NodeCount"), asg.get("DesiredCapacity"));
+    assertEquals(3, template.parameter("NodeCount").get("Default"));
+    assertEquals("ELB", asg.get("HealthCheckType"), "a node failing /v2/health/ready is replaced");
+  }
+
+  @Test
+  void theAmiComesFromAnSsmParameter() {
+    Map<String, Object> image = template.parameter("ImageId");
+    assertEquals("AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>", image.get("Type"));
+    assertTrue(String.valueOf(image.get("Default")).startsWith("/aws/service/"), "public SSM AMI parameter");
+  }
+
+  @Test
+  void theClusterTagIsPropagatedToEveryNodeAndPassedToDiscovery() {
+    Map<String, Object> asg = template.properties(template.onlyResourceOfType("AWS::AutoScaling::AutoScalingGroup"));
+    Map<String, Object> tag = list(asg.get("Tags"), "Tags").stream()
+        .map(t -> map(t, "tag"))
+        .filter(t -> ref("ClusterTagKey").equals(t.get("Key")))
+        .findFirst().orElseThrow(() -> new AssertionError("no tag keyed by the ClusterTagKey parameter"));
+    assertEquals(ref("AWS::StackName"), tag.get("Value"));
+    assertEquals(Boolean.TRUE, tag.get("PropagateAtLaunch"));
+
+    String bootstrap = userData();
+    assertTrue(bootstrap.contains("export CLUSTER_TAG_KEY='${ClusterTagKey}'"), bootstrap);
+    assertTrue(bootstrap.contains("export CLUSTER_TAG_VALUE='${AWS::StackName}'"), bootstrap);
+  }
+
+  @Test
+  void theNodeRoleMayDescribeInstancesAndReadTheArtifactBucket() {
+    String role = template.onlyResourceOfType("AWS::IAM::Role");
+    List<Map<String, Object>> statements = new ArrayList<>();
+    for (Object policy : list(template.properties(role).get("Policies"), "Policies")) {
+      Map<String, Object> document = map(map(policy, "policy").get("PolicyDocument"), "PolicyDocument");
+      list(document.get("Statement"), "Statement").forEach(s -> statements.add(map(s, "statement")));
+    }
+    assertTrue(statements.stream().anyMatch(s -> "Allow".equals(s.get("Effect"))
+        && strings(s.get("Action")).contains("ec2:DescribeInstances")), "ec2:DescribeInstances for Hazelcast discovery");
+    Map<String, Object> s3 = statements.stream()
+        .filter(s -> "Allow".equals(s.get("Effect")) && strings(s.get("Action")).contains("s3:GetObject"))
+        .findFirst().orElseThrow(() -> new AssertionError("s3:GetObject"));
+    assertTrue(String.valueOf(s3.get("Resource")).contains("${ArtifactBucket}/*"), "GetObject on the bucket: " + s3);
+    for (Map<String, Object> statement : statements) {
+      assertFalse(strings(statement.get("Action")).stream().anyMatch(a -> a.equals("*") || a.endsWith(":*")),
+          "no wildcard actions: " + statement);
+    }
+
+    String profile = template.onlyResourceOfType("AWS::IAM::InstanceProfile");
+    assertEquals(List.of(ref(role)), template.properties(profile).get("Roles"));
+    Map<String, Object> data = map(template.properties("NodeLaunchTemplate").get("LaunchTemplateData"), "data");
+    assertEquals(Map.of("Fn::GetAtt", List.of(profile, "Arn")),
+        map(data.get("IamInstanceProfile"), "IamInstanceProfile").get("Arn"));
+  }
+
+  @Test
+  void clusterPortsAreOpenOnlyBetweenNodes() {
+    List<Map<String, Object>> rules = ingressRules("NodeSecurityGroup");
+    Set<Integer> clusterPorts = new TreeSet<>();
+    for (Map<String, Object> rule : rules) {
+      int from = port(rule.get("FromPort"));
+      int to = port(rule.get("ToPort"));
+      assertFalse("-1".equals(String.valueOf(rule.get("IpProtocol"))), "no all-protocol rule: " + rule);
+      boolean touchesCluster = (from <= 5708 && to >= 5701) || (from <= 5800 && to >= 5800);
+      if (touchesCluster) {
+        assertEquals(ref("NodeSecurityGroup"), rule.get("SourceSecurityGroupId"), "cluster port from nodes only: " + rule);
+        assertTrue(rule.keySet().stream().noneMatch(CIDR_KEYS::contains), "no CIDR on cluster ports: " + rule);
+        assertEquals("tcp", rule.get("IpProtocol"));
+        for (int p = from; p <= to; p++) {
+          clusterPorts.add(p);
+        }
+      }
+    }
+    Set<Integer> expected = new TreeSet<>(List.of(5701, 5702, 5703, 5704, 5705, 5706, 5707, 5708, 5800));
+    assertEquals(expected, clusterPorts, "Hazelcast 5701-5708 and the event bus 5800, nothing else");
+  }
+
+  @Test
+  void serviceHttpIsOpenFromTheLoadBalancer() {
+    List<Map<String, Object>> http = ingressRules("NodeSecurityGroup").stream()
+        .filter(r -> port(r.get("FromPort")) <= 8080 && port(r.get("ToPort")) >= 8080)
+        .toList();
+    assertTrue(http.stream().anyMatch(r -> ref("AlbSecurityGroup").equals(r.get("SourceSecurityGroupId"))), http.toString());
+    // Any CIDR access to 8080 is optional (monitoring), behind a condition.
+    for (Map<String, Object> rule : http) {
+      if (rule.keySet().stream().anyMatch(CIDR_KEYS::contains)) {
+        assertEquals(ref("MonitoringCidr"), rule.get("CidrIp"), rule.toString());
+      }
+    }
+    String lb = template.onlyResourceOfType("AWS::ElasticLoadBalancingV2::LoadBalancer");
+    assertEquals("internet-facing", template.properties(lb).get("Scheme"));
+    assertEquals(List.of(ref("AlbSecurityGroup")), template.properties(lb).get("SecurityGroups"));
+  }
+
+  @Test
+  void theTargetGroupChecksReadinessOnTheServicePort() {
+    String targetGroup = template.onlyResourceOfType("AWS::ElasticLoadBalancingV2::TargetGroup");
+    Map<String, Object> tg = template.properties(targetGroup);
+    assertEquals("/v2/health/ready", tg.get("HealthCheckPath"));
+    assertEquals(8080, tg.get("Port"));
+    assertEquals("HTTP", tg.get("Protocol"));
+    Map<String, Object> asg = template.properties(template.onlyResourceOfType("AWS::AutoScaling::AutoScalingGroup"));
+    assertEquals(List.of(ref(targetGroup)), asg.get("TargetGroupARNs"));
+    boolean forwarded = template.resourcesOfType("AWS::ElasticLoadBalancingV2::Listener").stream()
+        .flatMap(l -> list(template.properties(l).get("DefaultActions"), "DefaultActions").stream())
+        .map(a -> map(a, "action"))
+        .anyMatch(a -> "forward".equals(a.get("Type")) && ref(targetGroup).equals(a.get("TargetGroupArn")));
+    assertTrue(forwarded, "a listener forwards to the target group");
+  }
+
+  @Test
+  void userDataRunsTheProvisioningScriptWithEveryVariableItReads() {
+    String bootstrap = userData();
+    assertTrue(bootstrap.startsWith("#!/bin/bash\n"), bootstrap);
+    assertTrue(bootstrap.contains("s3://${ArtifactBucket}/${ConfigPrefix}user-data.sh"), "fetches ec2/user-data.sh");
+    assertTrue(bootstrap.contains("exec bash /root/cifar-serve-user-data.sh"), "runs it");
+
+    // Every variable ec2/user-data.sh reads from its environment is exported by the bootstrap.
+    Matcher vars = Pattern.compile("^(?:: \"\\$\\{|([A-Z_]+)=\"\\$\\{)([A-Z_]+)(?::\\?|:-)", Pattern.MULTILINE)
+        .matcher(RepoFiles.read("ec2/user-data.sh"));
+    Set<String> read = new TreeSet<>();
+    while (vars.find()) {
+      read.add(vars.group(2));
+    }
+    assertTrue(read.containsAll(Set.of("ARTIFACT_BUCKET", "JAR_KEY", "CONFIG_PREFIX", "MODEL_KEY", "CLUSTER_TAG_KEY")),
+        "parsed the script's inputs: " + read);
+    for (String variable : read) {
+      assertTrue(bootstrap.contains("export " + variable + "='${"), variable + " exported by the UserData bootstrap");
+    }
+  }
+
+  @Test
+  void theProvisioningScriptInstallsTheJarTheConfigsAndTheUnit() {
+    String script = RepoFiles.read("ec2/user-data.sh");
+    assertTrue(script.contains("s3_get \"$JAR_KEY\" \"$APP_DIR/cifar-serve.jar\""), "installs the jar");
+    assertTrue(script.contains("APP_DIR=/opt/cifar-serve\n"), "into /opt/cifar-serve");
+    assertTrue(script.contains("UNIT=/etc/systemd/system/cifar-serve.service\n"));
+    assertTrue(script.contains("s3_get \"${CONFIG_PREFIX}cifar-serve.service\" \"$UNIT\""), "installs the unit");
+    assertTrue(script.contains("systemctl enable cifar-serve.service"), "enables it");
+    assertTrue(script.contains("systemctl restart cifar-serve.service"), "starts it");
+    assertTrue(script.contains("java-17-amazon-corretto-headless") && script.contains("openjdk-17-jre-headless"),
+        "installs a JRE 17 on Amazon Linux 2023 and Debian");
+    assertTrue(script.contains("useradd --system"), "dedicated system user");
+  }
+
+  @Test
+  void outputsTheLoadBalancerDnsName() {
+    Map<String, Object> outputs = map(template.root.get("Outputs"), "Outputs");
+    String lb = template.onlyResourceOfType("AWS::ElasticLoadBalancingV2::LoadBalancer");
+    assertTrue(outputs.values().stream().map(o -> map(o, "output").get("Value"))
+        .anyMatch(v -> Map.of("Fn::GetAtt", List.of(lb, "DNSName")).equals(v)), outputs.toString());
+  }
+
+  // ---- helpers ----
+
+  /** The bootstrap script of the launch template (the string under Fn::Base64 / Fn::Sub). */
+  String userData() {
+    Map<String, Object> data = map(template.properties("NodeLaunchTemplate").get("LaunchTemplateData"), "data");
+    Map<String, Object> base64 = map(data.get("UserData"), "UserData");
+    Object sub = map(base64.get("Fn::Base64"), "Fn::Base64").get("Fn::Sub");
+    return String.valueOf(sub);
+  }
+
+  /** Inline rules of a security group plus the standalone ingress resources attached to it. */
+  List<Map<String, Object>> ingressRules(String groupId) {
+    List<Map<String, Object>> rules = new ArrayList<>();
+    Object inline = template.properties(groupId).get("SecurityGroupIngress");
+    if (inline != null) {
+      for (Object rule : list(inline, "SecurityGroupIngress")) {
+        Map<String, Object> r = map(rule, "rule");
+        if (r.containsKey("Fn::If")) {
+          List<Object> branches = list(r.get("Fn::If"), "Fn::If");
+          for (Object branch : branches.subList(1, 3)) {
+            if (!ref("AWS::NoValue").equals(branch)) {
+              rules.add(map(branch, "rule branch"));
+            }
+          }
+        } else {
+          rules.add(r);
+        }
+      }
+    }
+    for (String id : template.resourcesOfType("AWS::EC2::SecurityGroupIngress")) {
+      Map<String, Object> rule = template.properties(id);
+      if (ref(groupId).equals(rule.get("GroupId"))) {
+        rules.add(rule);
+      }
+    }
+    assertFalse(rules.isEmpty(), "no ingress rules for " + groupId);
+    return rules;
+  }
+
+  static int port(Object value) {
+    return Integer.parseInt(String.valueOf(value));
+  }
+}
