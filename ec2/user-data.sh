@@ -22,6 +22,7 @@
 #   CLUSTER_TAG_KEY    EC2 tag key Hazelcast discovers members by   (default cifar-serve-cluster)
 #   CLUSTER_TAG_VALUE  its value: the stack name                    (default cifar-serve)
 #   CLUSTER_REGION     region for discovery (empty: from instance metadata)
+#   PROVISION_ROOT     (tests only) prefix of every path written; empty on a real node
 set -euo pipefail
 
 : "${ARTIFACT_BUCKET:?ARTIFACT_BUCKET is required}"
@@ -33,11 +34,12 @@ CLUSTER_TAG_KEY="${CLUSTER_TAG_KEY:-cifar-serve-cluster}"
 CLUSTER_TAG_VALUE="${CLUSTER_TAG_VALUE:-cifar-serve}"
 CLUSTER_REGION="${CLUSTER_REGION:-}"
 
+ROOT="${PROVISION_ROOT:-}"
 SERVICE_USER=cifar-serve
-APP_DIR=/opt/cifar-serve
-CONF_DIR=/etc/cifar-serve
-STATE_DIR=/var/lib/cifar-serve
-UNIT=/etc/systemd/system/cifar-serve.service
+APP_DIR=$ROOT/opt/cifar-serve
+CONF_DIR=$ROOT/etc/cifar-serve
+STATE_DIR=$ROOT/var/lib/cifar-serve
+UNIT=$ROOT/etc/systemd/system/cifar-serve.service
 
 log() { echo "cifar-serve-provision: $*"; }
 
@@ -78,9 +80,9 @@ install_packages() {
 
 create_user_and_dirs() {
   if ! id -u "$SERVICE_USER" >/dev/null 2>&1; then
-    useradd --system --home-dir "$STATE_DIR" --no-create-home --shell /usr/sbin/nologin "$SERVICE_USER"
+    useradd --system --home-dir /var/lib/cifar-serve --no-create-home --shell /usr/sbin/nologin "$SERVICE_USER"
   fi
-  install -d -m 0755 -o root -g root "$APP_DIR" "$CONF_DIR"
+  install -d -m 0755 -o root -g root "$APP_DIR" "$CONF_DIR" "$(dirname "$UNIT")"
   install -d -m 0750 -o "$SERVICE_USER" -g "$SERVICE_USER" \
     "$STATE_DIR" "$STATE_DIR/models" "$STATE_DIR/cifar" "$STATE_DIR/javacpp"
 }
