@@ -22,6 +22,8 @@
 #   CLUSTER_TAG_KEY    EC2 tag key Hazelcast discovers members by   (default cifar-serve-cluster)
 #   CLUSTER_TAG_VALUE  its value: the stack name                    (default cifar-serve)
 #   CLUSTER_REGION     region for discovery (empty: from instance metadata)
+#   READY_TIMEOUT      seconds to wait for /v2/health/ready after the (re)start (default 300); not
+#                      fatal: a first node without a model is not ready until one is trained
 #   PROVISION_ROOT     (tests only) prefix of every path written; empty on a real node
 set -euo pipefail
 
@@ -33,6 +35,7 @@ CIFAR_KEY="${CIFAR_KEY:-}"
 CLUSTER_TAG_KEY="${CLUSTER_TAG_KEY:-cifar-serve-cluster}"
 CLUSTER_TAG_VALUE="${CLUSTER_TAG_VALUE:-cifar-serve}"
 CLUSTER_REGION="${CLUSTER_REGION:-}"
+READY_TIMEOUT="${READY_TIMEOUT:-300}"
 
 ROOT="${PROVISION_ROOT:-}"
 SERVICE_USER=cifar-serve
@@ -69,7 +72,7 @@ install_packages() {
   elif command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
     retry apt-get update -q
-    retry apt-get install -y -q --no-install-recommends openjdk-17-jre-headless ca-certificates
+    retry apt-get install -y -q --no-install-recommends openjdk-17-jre-headless ca-certificates curl
     command -v aws >/dev/null 2>&1 || retry apt-get install -y -q --no-install-recommends awscli
   else
     log "unsupported distribution: need dnf (Amazon Linux 2023) or apt-get (Debian 12)"
@@ -149,9 +152,24 @@ start_service() {
   log "started; follow with: journalctl -u cifar-serve -f"
 }
 
+# Returns once the node serves (so a one-node-at-a-time refresh through SSM moves on only then).
+wait_ready() {
+  local waited=0
+  until curl -fsS -o /dev/null --max-time 5 http://127.0.0.1:8080/v2/health/ready; do
+    if (( waited >= READY_TIMEOUT )); then
+      log "not ready after ${READY_TIMEOUT}s (no model yet? see journalctl -u cifar-serve)"
+      return 0
+    fi
+    sleep 5
+    waited=$((waited + 5))
+  done
+  log "ready"
+}
+
 install_packages
 create_user_and_dirs
 fetch_application
 fetch_model_and_data
 write_environment
 start_service
+wait_ready

@@ -71,6 +71,9 @@ class ProvisioningScriptTest {
     assertTrue(calls.indexOf("systemctl daemon-reload") < calls.indexOf("systemctl enable cifar-serve.service")
         && calls.indexOf("systemctl enable cifar-serve.service") < calls.indexOf("systemctl restart cifar-serve.service")
         && calls.contains("systemctl restart cifar-serve.service"), calls);
+    assertTrue(calls.indexOf("curl -fsS -o /dev/null --max-time 5 http://127.0.0.1:8080/v2/health/ready")
+        > calls.indexOf("systemctl restart"), "waits for readiness after the restart: " + calls);
+    assertTrue(run.output.contains("cifar-serve-provision: ready"), run.output);
   }
 
   @Test
@@ -123,7 +126,7 @@ class ProvisioningScriptTest {
         + "[ \"$1 $2\" = \"s3 cp\" ] || exit 2\nshift 2\n"
         + "while [ \"${1#--}\" != \"$1\" ]; do shift; done\n"
         + "src=\"${1#s3://}\"; exec cp \"" + s3 + "/$src\" \"$2\"\n");
-    for (String name : List.of("dnf", "useradd", "chown", "systemctl")) {
+    for (String name : List.of("dnf", "useradd", "chown", "systemctl", "curl")) {
       stub(bin, name, logLine);
     }
     stub(bin, "id", logLine + "exit 1\n"); // the service user does not exist yet
