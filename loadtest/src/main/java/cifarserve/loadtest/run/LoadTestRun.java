@@ -1,0 +1,221 @@
+package cifarserve.loadtest.run;
+
+import cifarserve.loadtest.generator.LoadGeneratorVerticle;
+import cifarserve.loadtest.generator.RequestSpec;
+import cifarserve.loadtest.hello.HelloServerVerticle;
+import cifarserve.loadtest.payload.PayloadSource;
+import java.net.URI;
+import cifarserve.loadtest.generator.PhasePlan;
+import cifarserve.loadtest.generator.RunRecorder;
+import cifarserve.loadtest.resources.CgroupProbe;
+import cifarserve.loadtest.resources.DockerContainers;
+import cifarserve.loadtest.resources.ProcessProbe;
+import cifarserve.loadtest.resources.PrometheusProbe;
+import cifarserve.loadtest.resources.ResourceProbe;
+import cifarserve.loadtest.resources.ResourceSample;
+import cifarserve.loadtest.resources.ResourceSamplerVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.ext.web.client.WebClient;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Drives one run from the calling (non-Vert.x) thread: idle sampling, warm-up, the measured phase,
+ * sampling after, then hands back a {@link RunResult}. The verticles do the work; this class only
+ * sequences them and waits, so blocking here never touches an event loop.
+ */
+public final class LoadTestRun {
+  private static final long PRIME_REQUESTS = 300;
+  private final LoadTestSettings settings;
+  private final PrintStream progressOut;
+
+  public LoadTestRun(LoadTestSettings settings, PrintStream progressOut) {
+    this.settings = settings;
+    this.progressOut = progressOut;
+  }
+
+  public RunResult execute() throws Exception {
+    int threads = Math.max(1, Math.min(settings.threads(), settings.connections()));
+    Vertx vertx = Vertx.builder()
+        .with(new VertxOptions().setEventLoopPoolSize(threads).setWorkerPoolSize(2).setInternalBlockingPoolSize(2))
+        .build();
+    WebClient metricsClient = null;
+    ProgressBar progress = settings.progress() ? new ProgressBar(progressOut) : null;
+    try {
+      List<ResourceProbe> probes = new ArrayList<>();
+      if (settings.metricsUrl() != null) {
+        metricsClient = WebClient.create(vertx);
+      }
+      addProbes(vertx, metricsClient, probes);
+      ResourceSamplerVerticle sampler = null;
+      if (!probes.isEmpty()) {
+        sampler = new ResourceSamplerVerticle(probes, Math.max(10, settings.sampleInterval().toMillis()));
+        await(vertx.deployVerticle(sampler));
+        pause(settings.idleBefore());
+      }
+
+      primeClientCode(vertx);
+      List<LoadGeneratorVerticle> generators = new ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        LoadGeneratorVerticle g = new LoadGeneratorVerticle(settings.request(),
+            LoadGeneratorVerticle.share(settings.connections(), threads, i), i, threads,
+            settings.interval().toNanos(), settings.keepRequestLog());
+        await(vertx.deployVerticle(g));
+        generators.add(g);
+      }
+
+      AtomicLong payloadSequence = new AtomicLong();
+      long warmupFinished = 0;
+      if (settings.hasWarmup()) {
+        if (sampler != null) {
+          await(sampler.markPhase("warmup"));
+        }
+        PhasePlan warmup = new PhasePlan("warmup",
+            settings.warmupRequests() > 0 ? settings.warmupRequests() : PhasePlan.UNLIMITED,
+            settings.warmupDuration() != null && !settings.warmupDuration().isZero()
+                ? settings.warmupDuration().toNanos() : PhasePlan.UNLIMITED,
+            settings.rate(), payloadSequence);
+        warmupFinished = runPhase(generators, warmup, progress).finished();
+      }
+
+      if (sampler != null) {
+        await(sampler.markPhase("busy"));
+      }
+      PhasePlan measure = new PhasePlan("measure", settings.requestLimit(),
+          settings.duration() == null ? PhasePlan.UNLIMITED : settings.duration().toNanos(),
+          settings.rate(), payloadSequence);
+      Instant startedAt = Instant.now();
+      RunRecorder measured = runPhase(generators, measure, progress);
+      long measureEnd = System.nanoTime();
+      if (progress != null) {
+        progress.close();
+        progress = null;
+      }
+
+      List<ResourceSample> samples = List.of();
+      String target = null;
+      long readFailures = 0;
+      String lastFailure = null;
+      if (sampler != null) {
+        await(sampler.markPhase("after"));
+        pause(settings.idleAfter());
+        samples = await(sampler.finish());
+        target = sampler.describeTarget();
+        readFailures = sampler.readFailures();
+        lastFailure = sampler.lastFailure();
+      }
+      return new RunResult(settings, startedAt, measured, measure.startNanos(), measureEnd, warmupFinished,
+          target, samples, readFailures, lastFailure);
+    } finally {
+      if (progress != null) {
+        progress.close();
+      }
+      if (metricsClient != null) {
+        metricsClient.close();
+      }
+      await(vertx.close());
+    }
+  }
+
+  private RunRecorder runPhase(List<LoadGeneratorVerticle> generators, PhasePlan plan, ProgressBar progress)
+      throws Exception {
+    plan.start(System.nanoTime());
+    if (progress != null) {
+      progress.show(plan);
+    }
+    List<Future<RunRecorder>> parts = new ArrayList<>();
+    for (LoadGeneratorVerticle g : generators) {
+      parts.add(g.runPhase(plan));
+    }
+    await(Future.all(parts));
+    RunRecorder total = new RunRecorder(settings.interval().toNanos(), settings.keepRequestLog());
+    for (Future<RunRecorder> part : parts) {
+      total.merge(part.result());
+    }
+    return total;
+  }
+
+  /**
+   * Runs the request path a few hundred times against a throw-away in-process server on loopback, so
+   * class loading and the first JIT compilations of the client are not charged to the target's first
+   * latencies (a cold JVM adds tens of ms). The target sees none of this traffic.
+   */
+  private void primeClientCode(Vertx vertx) throws Exception {
+    HelloServerVerticle local = new HelloServerVerticle("127.0.0.1", 0);
+    String id = await(vertx.deployVerticle(local));
+    RequestSpec spec = settings.request();
+    RequestSpec primer = new RequestSpec(URI.create("http://127.0.0.1:" + local.actualPort() + "/"), spec.method(),
+        spec.headers(), 5000, spec.keepAlive(), spec.payloads().labelled() ? PayloadSource.none() : spec.payloads());
+    LoadGeneratorVerticle generator = new LoadGeneratorVerticle(primer, Math.min(4, settings.connections()), 0, 1,
+        1_000_000_000L, false);
+    String generatorId = await(vertx.deployVerticle(generator));
+    await(generator.runPhase(new PhasePlan("prime", PRIME_REQUESTS, 2_000_000_000L, 0, new AtomicLong())
+        .start(System.nanoTime())));
+    await(vertx.undeploy(generatorId));
+    await(vertx.undeploy(id));
+  }
+
+  private void addProbes(Vertx vertx, WebClient metricsClient, List<ResourceProbe> probes)
+      throws IOException, InterruptedException {
+    if (settings.pid() != null) {
+      ProcessProbe.checkExists(settings.pid());
+      probes.add(new ProcessProbe(vertx, settings.pid()));
+    }
+    if (settings.cgroup() != null) {
+      probes.add(CgroupProbe.open(vertx, settings.cgroup()));
+    }
+    if (settings.container() != null) {
+      long pid = DockerContainers.pidOf(settings.container());
+      // The container's cgroup covers all its processes; fall back to its main PID when not readable.
+      ResourceProbe probe;
+      try {
+        String cgroup = CgroupProbe.cgroupOfPid(pid);
+        probe = CgroupProbe.open(vertx, cgroup == null ? "" : cgroup);
+      } catch (IOException | IllegalArgumentException e) {
+        probe = new ProcessProbe(vertx, pid);
+      }
+      probes.add(probe);
+    }
+    if (settings.metricsUrl() != null) {
+      probes.add(new PrometheusProbe(metricsClient, settings.metricsUrl(),
+          Math.max(1000, settings.sampleInterval().toMillis() * 4)));
+    }
+  }
+
+  private static void pause(Duration d) throws InterruptedException {
+    if (d != null && !d.isZero()) {
+      Thread.sleep(d.toMillis());
+    }
+  }
+
+  /** Waits on the calling (non-event-loop) thread and unwraps the failure. */
+  static <T> T await(Future<T> future) throws Exception {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get();
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof Exception ex) {
+        throw ex;
+      }
+      throw e;
+    }
+  }
+
+  /** Used by tests and the CLI to check a file is writable before a long run, not after it. */
+  public static void checkWritable(Path file) throws IOException {
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+  }
+}

@@ -1,0 +1,173 @@
+package cifarserve.loadtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonObject;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line end to end against a real local server with injected delays and status codes. */
+@Timeout(value = 40, unit = TimeUnit.SECONDS)
+class LoadGeneratorTest {
+  @TempDir
+  Path tmp;
+
+  private TestTargetServer server;
+
+  @BeforeEach
+  void startServer() throws Exception {
+    server = new TestTargetServer();
+  }
+
+  @AfterEach
+  void stopServer() throws Exception {
+    server.close();
+  }
+
+  @Test
+  void theStudysAbLineRunsUnchangedAndPrintsAnAbLikeSummary() throws Exception {
+    CliRun run = CliRun.run(tmp, "-n", "10", "-c", "2", "-s", "300", server.url("/"));
+
+    assertThat(run.exitCode()).as(run.stderr()).isZero();
+    assertThat(run.stdout())
+        .contains("Concurrency Level:      2")
+        .contains("Complete requests:      10")
+        .contains("Failed requests:        0")
+        .contains("Requests per second:")
+        .contains("Percentage of the requests served within a certain time (ms)")
+        .contains("(longest request)")
+        .contains("Status codes:           200: 10");
+    assertThat(server.received.get()).isEqualTo(10);
+    assertThat(run.requests().getJsonObject("statusCodes").getLong("200")).isEqualTo(10);
+  }
+
+  @Test
+  void countsAndPercentilesFollowTheInjectedDelay() throws Exception {
+    CliRun run = CliRun.run(tmp, "-n", "120", "-c", "4", "-k", server.url("/delay?ms=20"));
+
+    assertThat(run.requests().getLong("completed")).isEqualTo(120);
+    assertThat(run.requests().getLong("successful")).isEqualTo(120);
+    JsonObject lat = run.latency();
+    // A latency can never be below the server's delay (allow the histogram's 0.1 % precision).
+    assertThat(lat.getDouble("min")).isGreaterThanOrEqualTo(20 * 0.999);
+    assertThat(lat.getDouble("p50")).isBetween(20 * 0.999, 80.0);
+    assertThat(lat.getDouble("p50")).isLessThanOrEqualTo(lat.getDouble("p90"));
+    assertThat(lat.getDouble("p99")).isLessThanOrEqualTo(lat.getDouble("max"));
+  }
+
+  @Test
+  void percentilesSeparateAFastAndASlowPopulation() throws Exception {
+    // Every 4th request takes 80 ms, the others 5 ms: p50 must be fast, p90 slow.
+    CliRun run = CliRun.run(tmp, "-n", "200", "-c", "1", "-k", server.url("/alternate?fast=5&slow=80&n=4"));
+
+    JsonObject lat = run.latency();
+    assertThat(lat.getDouble("p50")).isBetween(5 * 0.999, 60.0);
+    assertThat(lat.getDouble("p90")).isGreaterThanOrEqualTo(80 * 0.999);
+    assertThat(lat.getDouble("mean")).isBetween(0.75 * 5 + 0.25 * 80 * 0.999, 0.75 * 5 + 0.25 * 80 + 40);
+  }
+
+  @Test
+  void statusCodesAreCountedAndNon2xxAreFailures() throws Exception {
+    CliRun run = CliRun.run(tmp, "-n", "100", "-c", "2", "-k", server.url("/every?n=4&code=503"));
+
+    JsonObject statuses = run.requests().getJsonObject("statusCodes");
+    assertThat(statuses.getLong("200")).isEqualTo(75);
+    assertThat(statuses.getLong("503")).isEqualTo(25);
+    assertThat(run.requests().getLong("non2xx")).isEqualTo(25);
+    assertThat(run.requests().getLong("failed")).isEqualTo(25);
+    assertThat(run.requests().getLong("timeouts")).isZero();
+    assertThat(run.stdout()).contains("Non-2xx: 25");
+  }
+
+  @Test
+  void slowAnswersBeyondTheTimeoutAreCountedAsTimeouts() throws Exception {
+    CliRun run = CliRun.run(tmp, "-n", "4", "-c", "2", "-s", "0.3", server.url("/delay?ms=3000"));
+
+    assertThat(run.requests().getLong("timeouts")).isEqualTo(4);
+    assertThat(run.requests().getLong("answered")).isZero();
+    assertThat(run.requests().getLong("connectionErrors")).isZero();
+    assertThat(run.json().getDouble("elapsedSeconds")).isLessThan(2.5);
+  }
+
+  @Test
+  void refusedConnectionsAreConnectionErrorsAndFailTheBudget() throws Exception {
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closedPort = s.getLocalPort();
+    }
+    String url = "http://127.0.0.1:" + closedPort + "/";
+
+    CliRun strict = CliRun.run(tmp, "-n", "5", "-c", "1", "-s", "2", "--max-failures", "0", url);
+    assertThat(strict.requests().getLong("connectionErrors")).isEqualTo(5);
+    assertThat(strict.requests().getLong("timeouts")).isZero();
+    assertThat(strict.requests().getLong("otherFailures")).isZero();
+    assertThat(strict.exitCode()).isEqualTo(1);
+    assertThat(strict.stderr()).contains("exceeds --max-failures");
+
+    CliRun lenient = CliRun.run(tmp, "-n", "5", "-c", "1", "-s", "2", "--max-failures", "100%", url);
+    assertThat(lenient.exitCode()).isZero();
+  }
+
+  @Test
+  void aBodyOfVaryingLengthIsNotAFailure() throws Exception {
+    CliRun run = CliRun.run(tmp, "-n", "50", "-c", "2", "-k", server.url("/vary"));
+
+    assertThat(run.requests().getLong("failed")).isZero();
+    JsonObject bytes = run.json().getJsonObject("bytes");
+    assertThat(bytes.getLong("bodyLengthMin")).isLessThan(bytes.getLong("bodyLengthMax"));
+    assertThat(run.stdout()).contains("Document Length:        varies");
+  }
+
+  @Test
+  void warmupRequestsAreSentButExcluded() throws Exception {
+    CliRun run = CliRun.run(tmp, "-n", "20", "--warmup", "10", "-c", "1", "-k", server.url("/ok"));
+
+    assertThat(server.received.get()).isEqualTo(30);
+    assertThat(run.requests().getLong("completed")).isEqualTo(20);
+    assertThat(run.requests().getLong("warmupExcluded")).isEqualTo(10);
+  }
+
+  @Test
+  void durationBoundsAClosedRun() throws Exception {
+    CliRun run = CliRun.run(tmp, "-t", "1", "-c", "2", "-k", server.url("/delay?ms=10"));
+
+    assertThat(run.json().getDouble("elapsedSeconds")).isBetween(0.9, 2.0);
+    assertThat(run.requests().getLong("completed")).isBetween(20L, 210L);
+  }
+
+  @Test
+  void openModelCorrectionShowsAOneSecondStallThatUncorrectedFiguresHide() throws Exception {
+    // 100 arrivals/s for 3 s on one connection; the 50th request is held for 1 s. About 100
+    // arrivals queue behind it: corrected latency (from intended send time) shows the queue,
+    // latency from the actual send shows one slow request only (1 of ~300 < 1 %).
+    CliRun run = CliRun.run(tmp, "--rate", "100/s", "--duration", "3s", "-c", "1", "-k",
+        server.url("/stall-once?after=50&ms=1000"));
+
+    JsonObject corrected = run.latency();
+    JsonObject uncorrected = run.uncorrected();
+    assertThat(run.requests().getLong("completed")).isBetween(280L, 301L);
+    assertThat(corrected.getDouble("p99")).isGreaterThanOrEqualTo(800.0);
+    assertThat(corrected.getDouble("p90")).isGreaterThanOrEqualTo(200.0);
+    assertThat(uncorrected.getDouble("max")).isGreaterThanOrEqualTo(1000 * 0.999);
+    assertThat(uncorrected.getDouble("p95")).isLessThan(100.0);
+    assertThat(corrected.getDouble("p90")).isGreaterThan(2 * uncorrected.getDouble("p90"));
+    assertThat(run.stdout()).contains("corrected / uncorrected").contains("Arrivals not sent:");
+  }
+
+  @Test
+  void openModelCountsArrivalsThatFoundNoFreeConnection() throws Exception {
+    // 50/s for 1 s on one connection whose answers take 200 ms: at most ~6 can be sent.
+    CliRun run = CliRun.run(tmp, "--rate", "50", "--duration", "1s", "-c", "1", "-k", server.url("/delay?ms=200"));
+
+    long sent = run.requests().getLong("sent");
+    long notSent = run.requests().getLong("notSent");
+    assertThat(sent).isBetween(3L, 7L);
+    assertThat(sent + notSent).isBetween(48L, 51L);
+  }
+}
