@@ -1,0 +1,125 @@
+package cifarserve.cli;
+
+import cifarserve.config.ServiceConfig;
+import cifarserve.data.CifarDataset;
+import cifarserve.data.Datasets;
+import cifarserve.model.ModelRepository;
+import cifarserve.training.Trainer;
+import cifarserve.training.TrainingOptions;
+import cifarserve.training.TrainingProgress;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "train", mixinStandardHelpOptions = true,
+    description = "Train the CNN on CIFAR-10, evaluate it on the test set and write a versioned model artifact.")
+public final class TrainCommand implements Callable<Integer> {
+  @Option(names = "--epochs", description = "passes over the training images (default: config training.epochs)")
+  Integer epochs;
+
+  @Option(names = "--train-limit", description = "use only the first N training images (default: all 50,000)")
+  Integer trainLimit;
+
+  @Option(names = "--test-limit", description = "evaluate on the first N test images (default: all 10,000)")
+  Integer testLimit;
+
+  @Option(names = "--batch-size", description = "minibatch size (default: config training.batchSize)")
+  Integer batchSize;
+
+  @Option(names = "--seed", description = "random seed for weights and shuffling")
+  Long seed;
+
+  @Option(names = "--no-flip", description = "disable random horizontal flips of training images")
+  boolean noFlip;
+
+  @Option(names = "--model-dir", description = "where the artifact is written (default: config modelDir)")
+  Path modelDir;
+
+  @Option(names = "--cifar-dir", description = "folder with the CIFAR-10 .bin files (default: CIFAR_DIR or fetched)")
+  Path cifarDir;
+
+  @Option(names = "--conf", description = "JSON config file (default: built-in defaults + environment)")
+  Path conf;
+
+  @Option(names = "--progress-seconds", defaultValue = "5", description = "seconds between progress lines")
+  double progressSeconds;
+
+  @Override
+  public Integer call() {
+    try {
+      JsonObject config = ServiceConfig.load(conf);
+      JsonObject training = config.getJsonObject("training").copy();
+      if (epochs != null) {
+        training.put("epochs", epochs);
+      }
+      if (trainLimit != null) {
+        training.put("trainLimit", trainLimit);
+      }
+      if (testLimit != null) {
+        training.put("testLimit", testLimit);
+      }
+      if (batchSize != null) {
+        training.put("batchSize", batchSize);
+      }
+      if (seed != null) {
+        training.put("seed", seed);
+      }
+      if (noFlip) {
+        training.put("horizontalFlip", false);
+      }
+      TrainingOptions options = TrainingOptions.fromJson(training, commandLine());
+      CifarDataset dataset = Datasets.open(config, cifarDir, System.out::println);
+      ModelRepository repository = new ModelRepository(modelDir != null ? modelDir : Path.of(config.getString("modelDir")));
+
+      long[] lastPrint = {0};
+      String[] lastState = {""};
+      Trainer.Result result = new Trainer(dataset, repository).train(options, progress -> {
+        long now = System.nanoTime();
+        if (!progress.state().equals(lastState[0]) || now - lastPrint[0] >= progressSeconds * 1e9) {
+          lastPrint[0] = now;
+          lastState[0] = progress.state();
+          System.out.println(progress.toLine());
+        }
+      }, () -> false);
+      JsonObject meta = result.model().metadata();
+      System.out.printf("Model %s: test accuracy %.2f%% on %d images, %d epoch(s) on %d images, %.1f s%n",
+          meta.getString("version"), meta.getDouble("accuracy") * 100, meta.getInteger("testImages"),
+          meta.getInteger("epochs"), meta.getInteger("trainImages"), meta.getDouble("trainingSeconds"));
+      System.out.println("Artifact: " + result.metadataFile() + " (+ .zip)");
+      System.out.println(TrainingProgress.DONE);
+      return 0;
+    } catch (Exception e) {
+      System.err.println("error: training failed: " + Cli.describe(e));
+      return 1;
+    }
+  }
+
+  /** The command as a user would type it again, recorded in the artifact's metadata. */
+  private String commandLine() {
+    StringBuilder sb = new StringBuilder("java -jar verticles/target/cifar-serve.jar train");
+    if (epochs != null) {
+      sb.append(" --epochs ").append(epochs);
+    }
+    if (trainLimit != null) {
+      sb.append(" --train-limit ").append(trainLimit);
+    }
+    if (testLimit != null) {
+      sb.append(" --test-limit ").append(testLimit);
+    }
+    if (batchSize != null) {
+      sb.append(" --batch-size ").append(batchSize);
+    }
+    if (seed != null) {
+      sb.append(" --seed ").append(seed);
+    }
+    if (noFlip) {
+      sb.append(" --no-flip");
+    }
+    if (modelDir != null) {
+      sb.append(" --model-dir ").append(modelDir);
+    }
+    return sb.toString();
+  }
+}

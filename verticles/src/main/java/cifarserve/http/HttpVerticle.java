@@ -1,0 +1,393 @@
+package cifarserve.http;
+
+import cifarserve.Addresses;
+import cifarserve.data.CifarClasses;
+import cifarserve.inference.ImageBatch;
+import cifarserve.inference.Predictions;
+import cifarserve.model.LoadedModel;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.HttpException;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP API. The event loop parses, validates and replies; image and large-JSON decoding run on
+ * worker threads, predictions on the inference verticle. Every failure is a JSON {"error": ...}.
+ *
+ * <p>In function mode (OpenFaaS) it also speaks the workload contract: /_/health and /_/ready, the
+ * lock file, {@code max_inflight} (429) and {@code exec_timeout}.
+ */
+public final class HttpVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
+  public static final String MODEL_NAME = "cifar10-cnn";
+  /** Local event telling the HTTP side that the process is going down: fail health, drop the lock. */
+  public static final String DRAINING = "cifar.http.draining";
+  private static final String JSON = "application/json";
+
+  private HttpServer server;
+  private volatile JsonObject model;
+  private volatile boolean draining;
+  private final AtomicInteger inflight = new AtomicInteger();
+  private boolean functionMode;
+  private int maxInflight;
+  private Path lockFile;
+  private long inferenceTimeoutMs;
+  private long maxImagePixels;
+
+  @Override
+  public Future<?> start() {
+    JsonObject http = config().getJsonObject("http", new JsonObject());
+    JsonObject function = config().getJsonObject("function", new JsonObject());
+    functionMode = "function".equals(config().getString("mode"));
+    maxInflight = functionMode ? function.getInteger("maxInflight", 0) : 0;
+    lockFile = Path.of(function.getString("lockFile", "/tmp/.lock"));
+    inferenceTimeoutMs = config().getJsonObject("inference", new JsonObject()).getLong("timeoutMs", 10_000L);
+    if (functionMode) {
+      inferenceTimeoutMs = Math.min(inferenceTimeoutMs, function.getLong("execTimeoutMs", inferenceTimeoutMs));
+    }
+    maxImagePixels = http.getLong("maxImagePixels", 40_000_000L);
+
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.MODEL_LOADED, message -> onModelLoaded(message.body()));
+    vertx.eventBus().localConsumer(DRAINING, message -> {
+      startDraining();
+      message.reply(null);
+    });
+    // The inference verticle may have loaded a model before we subscribed: ask once.
+    vertx.eventBus().<JsonObject>request(Addresses.MODEL_INFO, null)
+        .onSuccess(reply -> onModelLoaded(reply.body()));
+
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(http.getString("host", "127.0.0.1"))
+        .setPort(http.getInteger("port", 8080))
+        .setCompressionSupported(true);
+    if (functionMode) {
+      options.setIdleTimeout((int) function.getLong("readTimeoutMs", 60_000L).longValue())
+          .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+    }
+    server = vertx.createHttpServer(options).requestHandler(router(http.getLong("maxBodyBytes", 10L << 20)));
+    return server.listen().onSuccess(s -> LOG.info("HTTP API listening on http://{}:{}/ ({} mode)",
+        options.getHost(), s.actualPort(), functionMode ? "function" : "server"));
+  }
+
+  /** Stops accepting connections and lets in-flight requests finish, up to the drain timeout. */
+  @Override
+  public Future<?> stop() {
+    startDraining();
+    long drainMs = config().getJsonObject("shutdown", new JsonObject()).getLong("drainTimeoutMs", 30_000L);
+    if (functionMode) {
+      drainMs = config().getJsonObject("function", new JsonObject()).getLong("writeTimeoutMs", drainMs);
+    }
+    return server == null ? Future.succeededFuture() : server.shutdown(drainMs, TimeUnit.MILLISECONDS);
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  private Router router(long maxBodyBytes) {
+    Router router = Router.router(vertx);
+    router.route().failureHandler(this::onFailure);
+
+    router.get("/").handler(this::study);
+    router.get("/v2/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("live", true)));
+    router.get("/v2/health/ready").handler(ctx -> ready(ctx, model != null && !draining));
+    router.get("/v2").handler(ctx -> json(ctx, 200, new JsonObject().put("name", "cifar-serve")
+        .put("version", cifarserve.BuildInfo.get("app")).put("extensions", new JsonArray())));
+    router.get("/v2/models/" + MODEL_NAME).handler(this::modelMetadata);
+    router.get("/v2/models/" + MODEL_NAME + "/ready").handler(ctx -> ready(ctx, model != null && !draining));
+    router.get("/metrics").handler(PrometheusScrapingHandler.create());
+    router.get("/train/status").handler(this::trainStatus);
+    router.get("/_/health").handler(this::functionHealth);
+    router.get("/_/ready").handler(this::functionReady);
+
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(maxBodyBytes);
+    // Admission runs before the body is read, so a request over max_inflight costs no upload.
+    router.post("/v1/classify").handler(this::admit);
+    router.post("/v1/classify").handler(body).handler(this::classify);
+    router.post("/v2/models/" + MODEL_NAME + "/infer").handler(this::admit);
+    router.post("/v2/models/" + MODEL_NAME + "/infer").handler(body).handler(this::infer);
+    router.post("/train").handler(body).handler(this::train);
+    router.route().last().handler(ctx -> ctx.fail(404));
+    return router;
+  }
+
+  /** GET /: the study's endpoint, the current model's accuracy. */
+  private void study(RoutingContext ctx) {
+    JsonObject current = model;
+    if (current == null) {
+      vertx.eventBus().<JsonObject>request(Addresses.TRAINING_STATUS, null)
+          .map(Message::body).otherwise(new JsonObject().put("state", "unknown"))
+          .onSuccess(training -> json(ctx, 503, new JsonObject().put("status", "no-model")
+              .put("error", "no model is loaded yet").put("training", training)));
+      return;
+    }
+    json(ctx, 200, new JsonObject()
+        .put("status", "ready")
+        .put("model", MODEL_NAME)
+        .put("version", current.getString("version"))
+        .put("accuracy", current.getValue("accuracy"))
+        .put("testImages", current.getValue("testImages"))
+        .put("epochs", current.getValue("epochs"))
+        .put("trainImages", current.getValue("trainImages"))
+        .put("trainedAt", current.getValue("trainedAt"))
+        .put("trainingSeconds", current.getValue("trainingSeconds")));
+  }
+
+  private void modelMetadata(RoutingContext ctx) {
+    JsonObject current = model;
+    JsonObject body = new JsonObject()
+        .put("name", MODEL_NAME)
+        .put("versions", current == null ? new JsonArray() : new JsonArray().add(current.getString("version")))
+        .put("platform", "deeplearning4j")
+        .put("inputs", new JsonArray().add(new JsonObject().put("name", "input").put("datatype", "FP32")
+            .put("shape", new JsonArray().add(-1).add(3).add(32).add(32))
+            .put("parameters", new JsonObject().put("layout", "NCHW").put("range", "FP32: 0-1; UINT8: 0-255")
+                .put("alsoAccepts", "UINT8"))))
+        .put("outputs", new JsonArray()
+            .add(new JsonObject().put("name", "probabilities").put("datatype", "FP32")
+                .put("shape", new JsonArray().add(-1).add(CifarClasses.COUNT)))
+            .add(new JsonObject().put("name", "label").put("datatype", "BYTES").put("shape", new JsonArray().add(-1))))
+        .put("parameters", new JsonObject().put("classes", new JsonArray(CifarClasses.NAMES)));
+    if (current != null) {
+      body.put("accuracy", current.getValue("accuracy"));
+    }
+    json(ctx, 200, body);
+  }
+
+  private void ready(RoutingContext ctx, boolean ready) {
+    json(ctx, ready ? 200 : 503, new JsonObject().put("ready", ready));
+  }
+
+  private void functionHealth(RoutingContext ctx) {
+    boolean healthy = model != null && !draining && (!functionMode || Files.exists(lockFile));
+    json(ctx, healthy ? 200 : 503, new JsonObject().put("healthy", healthy));
+  }
+
+  private void functionReady(RoutingContext ctx) {
+    if (maxInflight > 0 && inflight.get() >= maxInflight) {
+      json(ctx, 429, new JsonObject().put("ready", false).put("error", "max_inflight (" + maxInflight + ") reached"));
+      return;
+    }
+    functionHealth(ctx);
+  }
+
+  /** Counts the request in flight (for max_inflight and draining) until its response ends. */
+  private void admit(RoutingContext ctx) {
+    if (maxInflight > 0 && inflight.get() >= maxInflight) {
+      error(ctx, 429, "max_inflight (" + maxInflight + ") requests already in flight");
+      return;
+    }
+    inflight.incrementAndGet();
+    ctx.addEndHandler(v -> inflight.decrementAndGet());
+    ctx.next();
+  }
+
+  /** POST /v1/classify. */
+  private void classify(RoutingContext ctx) {
+    String contentType = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    Buffer body = ctx.body().buffer();
+    decodeOffLoop(() -> InferenceRequests.classifyBody(contentType, body, maxImagePixels))
+        .compose(this::predict)
+        .onSuccess(result -> {
+          float[] probabilities = result.rows()[0];
+          int index = LoadedModel.argMax(probabilities);
+          json(ctx, 200, new JsonObject()
+              .put("label", CifarClasses.name(index))
+              .put("index", index)
+              .put("probabilities", LoadedModel.probabilitiesJson(probabilities))
+              .put("modelVersion", result.version()));
+        })
+        .onFailure(ctx::fail);
+  }
+
+  /** POST /v2/models/cifar10-cnn/infer (Open Inference Protocol v2). */
+  private void infer(RoutingContext ctx) {
+    Buffer body = ctx.body().buffer();
+    String id = idOf(body);
+    decodeOffLoop(() -> InferenceRequests.openInferenceBody(body))
+        .compose(this::predict)
+        .onSuccess(result -> {
+          JsonArray probabilities = new JsonArray();
+          JsonArray labels = new JsonArray();
+          for (float[] row : result.rows()) {
+            for (float p : row) {
+              probabilities.add((double) p);
+            }
+            labels.add(CifarClasses.name(LoadedModel.argMax(row)));
+          }
+          int n = result.rows().length;
+          JsonObject response = new JsonObject()
+              .put("model_name", MODEL_NAME)
+              .put("model_version", result.version())
+              .put("id", id != null ? id : UUID.randomUUID().toString())
+              .put("outputs", new JsonArray()
+                  .add(new JsonObject().put("name", "probabilities").put("datatype", "FP32")
+                      .put("shape", new JsonArray().add(n).add(CifarClasses.COUNT)).put("data", probabilities))
+                  .add(new JsonObject().put("name", "label").put("datatype", "BYTES")
+                      .put("shape", new JsonArray().add(n)).put("data", labels)));
+          json(ctx, 200, response);
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private static String idOf(Buffer body) {
+    try {
+      Object id = body == null || body.length() == 0 ? null : new JsonObject(body).getValue("id");
+      return id instanceof String s ? s : null;
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private record Prediction(String version, float[][] rows) {
+  }
+
+  private Future<Prediction> predict(ImageBatch images) {
+    if (model == null) {
+      return Future.failedFuture(new ApiError(503, "no model is loaded yet"));
+    }
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(inferenceTimeoutMs);
+    return vertx.eventBus().<Buffer>request(Addresses.INFER, images.encode(), options)
+        .map(reply -> new Prediction(reply.headers().get(Predictions.MODEL_VERSION_HEADER),
+            Predictions.decode(reply.body())))
+        .recover(e -> Future.failedFuture(toApiError(e)));
+  }
+
+  private static ApiError toApiError(Throwable e) {
+    if (e instanceof ReplyException reply) {
+      if (reply.failureType() == ReplyFailure.TIMEOUT) {
+        return new ApiError(504, "inference timed out");
+      }
+      if (reply.failureType() == ReplyFailure.NO_HANDLERS) {
+        return new ApiError(503, "no inference worker available");
+      }
+      int code = reply.failureCode();
+      return new ApiError(code >= 400 && code < 600 ? code : 500, reply.getMessage());
+    }
+    return e instanceof ApiError api ? api : new ApiError(500, "internal error: " + e.getMessage());
+  }
+
+  /** Decoding is CPU work proportional to the body: keep it off the event loop. */
+  private <T> Future<T> decodeOffLoop(java.util.concurrent.Callable<T> decode) {
+    return vertx.executeBlocking(decode, false);
+  }
+
+  private void trainStatus(RoutingContext ctx) {
+    vertx.eventBus().<JsonObject>request(Addresses.TRAINING_STATUS, null)
+        .onSuccess(reply -> json(ctx, 200, reply.body()))
+        .onFailure(e -> error(ctx, 503, "training is not available on this node"));
+  }
+
+  /** POST /train: start a (re)training run; body: optional JSON options (epochs, trainLimit, ...). */
+  private void train(RoutingContext ctx) {
+    JsonObject options;
+    try {
+      Buffer body = ctx.body().buffer();
+      options = body == null || body.length() == 0 ? new JsonObject() : new JsonObject(body);
+    } catch (RuntimeException e) {
+      error(ctx, 400, "body must be a JSON object of training options");
+      return;
+    }
+    vertx.eventBus().<JsonObject>request(Addresses.TRAINING_START, options)
+        .onSuccess(reply -> json(ctx, 202, reply.body()))
+        .onFailure(e -> ctx.fail(toApiError(e)));
+  }
+
+  private void onModelLoaded(JsonObject metadata) {
+    JsonObject current = model;
+    if (current == null || metadata.getString("version").compareTo(current.getString("version")) > 0) {
+      model = metadata;
+      if (functionMode && !draining) {
+        writeLockFile();
+      }
+    }
+  }
+
+  private void writeLockFile() {
+    vertx.fileSystem().writeFile(lockFile.toString(), Buffer.buffer())
+        .onFailure(e -> LOG.error("Could not write the function lock file {}: {}", lockFile, e.getMessage()));
+  }
+
+  private void startDraining() {
+    if (draining) {
+      return;
+    }
+    draining = true;
+    if (functionMode) {
+      try {
+        Files.deleteIfExists(lockFile);
+      } catch (java.io.IOException e) {
+        LOG.warn("Could not remove the lock file {}: {}", lockFile, e.getMessage());
+      }
+    }
+  }
+
+  private void onFailure(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    int status = ctx.statusCode();
+    String message;
+    if (failure instanceof ApiError api) {
+      status = api.status();
+      message = api.getMessage();
+    } else if (failure instanceof HttpException http) {
+      status = http.getStatusCode();
+      message = http.getPayload() != null ? http.getPayload() : http.getMessage();
+    } else if (failure != null) {
+      LOG.error("Unexpected failure on {} {}", ctx.request().method(), ctx.request().path(), failure);
+      status = 500;
+      message = "internal error";
+    } else {
+      message = switch (status) {
+        case 404 -> "no such endpoint: " + ctx.request().method() + " " + ctx.request().path();
+        case 405 -> "method not allowed";
+        case 413 -> "body larger than the limit";
+        default -> "request failed";
+      };
+    }
+    if (status < 400) {
+      status = 500;
+    }
+    if (status == 413) {
+      message = "body larger than the limit of " + config().getJsonObject("http", new JsonObject())
+          .getLong("maxBodyBytes", 10L << 20) + " bytes";
+    }
+    error(ctx, status, message);
+  }
+
+  private static void error(RoutingContext ctx, int status, String message) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    if (status == 503 || status == 429) {
+      ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+    }
+    json(ctx, status, new JsonObject().put("error", message));
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    if (ctx.response().ended() || ctx.response().closed()) {
+      return;
+    }
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(body.encode());
+  }
+}

@@ -1,0 +1,293 @@
+package cifarserve.inference;
+
+import cifarserve.Addresses;
+import cifarserve.data.CifarImages;
+import cifarserve.metrics.ServiceMetrics;
+import cifarserve.model.LoadedModel;
+import cifarserve.model.ModelCatalog;
+import cifarserve.model.ModelRepository;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns the model and runs every prediction, with dynamic batching (as Triton and TorchServe do).
+ *
+ * <p>Requests queue on the event loop (bounded: overflow fails at once with 503). One worker thread
+ * runs batches, because DL4J already spreads one batch over every core and a network is not
+ * thread-safe. When the worker is idle, queued images go at once: a lone request never waits.
+ * While a batch runs, arrivals accumulate and go together next, up to {@code maxBatchSize} images.
+ * Only when requests arrive faster than one per {@code maxDelayMs} does a short batch wait (at most
+ * {@code maxDelayMs} from its oldest request) for the batch to fill. Requests whose deadline
+ * passed while queued are dropped unrun: their caller has already been answered with a timeout.
+ *
+ * <p>Model swaps run on the same worker thread between batches, so a batch never sees two models.
+ */
+public final class InferenceVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(InferenceVerticle.class);
+  public static final int QUEUE_FULL = 503;
+  public static final int NOT_READY = 503;
+  public static final int BAD_REQUEST = 400;
+
+  private record Pending(Message<Buffer> message, ImageBatch images, long enqueuedNanos, long deadlineNanos) {
+  }
+
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private final AtomicInteger queuedImages = new AtomicInteger();
+  private int maxBatchSize;
+  private long maxDelayNanos;
+  private int queueCapacity;
+  private long timeoutNanos;
+  private boolean busy;
+  private long fillTimer = -1;
+  private long lastArrivalNanos;
+  private double meanGapNanos = Double.MAX_VALUE;
+
+  private WorkerExecutor worker;
+  private ModelCatalog catalog;
+  private volatile LoadedModel model;
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+
+  private Timer queueTime;
+  private Timer computeTime;
+  private DistributionSummary batchSizes;
+  private MeterRegistry registry;
+
+  @Override
+  public Future<?> start() {
+    JsonObject inference = config().getJsonObject("inference", new JsonObject());
+    maxBatchSize = inference.getInteger("maxBatchSize", 32);
+    maxDelayNanos = TimeUnit.MILLISECONDS.toNanos(inference.getInteger("maxDelayMs", 2));
+    queueCapacity = inference.getInteger("queueCapacity", 256);
+    timeoutNanos = TimeUnit.MILLISECONDS.toNanos(inference.getLong("timeoutMs", 10_000L));
+    catalog = new ModelCatalog(vertx, new ModelRepository(Path.of(config().getString("modelDir", "models"))));
+    worker = vertx.createSharedWorkerExecutor("cifar-inference", 1, 10, TimeUnit.MINUTES);
+    registerMeters();
+
+    consumers.add(vertx.eventBus().<Buffer>localConsumer(Addresses.INFER, this::onRequest));
+    consumers.add(vertx.eventBus().<JsonObject>localConsumer(Addresses.MODEL_INFO, message -> {
+      LoadedModel current = model;
+      if (current == null) {
+        message.fail(NOT_READY, "no model loaded yet");
+      } else {
+        message.reply(current.metadata());
+      }
+    }));
+    consumers.add(vertx.eventBus().<JsonObject>consumer(Addresses.MODEL_READY, message -> swapTo(message.body())));
+
+    // Load in the background: the HTTP side answers health (and 503 for inference) meanwhile.
+    loadInitialModel().onFailure(e -> LOG.error("Could not load a model at start-up: {}", e.getMessage()));
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<?> stop() {
+    List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
+    return Future.join(unregistered).eventually(() -> worker.close());
+  }
+
+  private Future<Void> loadInitialModel() {
+    Future<Optional<JsonObject>> local = vertx.executeBlocking(() -> catalog.repository().newest());
+    Future<JsonObject> shared = vertx.isClustered() ? catalog.current() : Future.succeededFuture();
+    return Future.all(local, shared).compose(both -> {
+      JsonObject best = local.result().orElse(null);
+      JsonObject fromCluster = shared.result();
+      if (fromCluster != null && (best == null || ModelCatalog.isNewer(fromCluster, best))) {
+        best = fromCluster;
+      }
+      if (best == null) {
+        LOG.info("No model artifact in {} yet: waiting for one", catalog.repository().directory());
+        return Future.succeededFuture();
+      }
+      return swapTo(best);
+    });
+  }
+
+  /** Loads the given artifact (fetching it from the cluster if needed) and makes it current. */
+  private Future<Void> swapTo(JsonObject metadata) {
+    LoadedModel current = model;
+    if (current != null && !ModelCatalog.isNewer(metadata, current.metadata())
+        || current != null && current.version().equals(metadata.getString("version"))) {
+      return Future.succeededFuture();
+    }
+    long started = System.nanoTime();
+    return catalog.ensureLocal(metadata)
+        .compose(v -> worker.executeBlocking(() -> {
+          LoadedModel loaded = catalog.repository().load(metadata);
+          LoadedModel now = model;
+          // Re-checked on the worker: swaps are serialised there, so versions only move forward.
+          if (now == null || ModelCatalog.isNewer(metadata, now.metadata())) {
+            model = loaded;
+            return loaded;
+          }
+          return null;
+        }))
+        .onSuccess(loaded -> {
+          if (loaded != null) {
+            LOG.info("Model {} loaded in {} ms (test accuracy {})", loaded.version(),
+                (System.nanoTime() - started) / 1_000_000, metadata.getValue("accuracy"));
+            vertx.eventBus().publish(Addresses.MODEL_LOADED, loaded.metadata());
+          }
+        })
+        .onFailure(e -> LOG.error("Model {} could not be loaded: {}", metadata.getString("version"), e.getMessage()))
+        .mapEmpty();
+  }
+
+  private void onRequest(Message<Buffer> message) {
+    ImageBatch images;
+    try {
+      images = ImageBatch.decode(message.body());
+    } catch (IllegalArgumentException e) {
+      message.fail(BAD_REQUEST, e.getMessage());
+      return;
+    }
+    if (model == null) {
+      message.fail(NOT_READY, "no model loaded yet");
+      return;
+    }
+    if (queuedImages.get() + images.count() > queueCapacity) {
+      registry.counter("cifar_inference_rejected_total", "reason", "queue-full").increment();
+      message.fail(QUEUE_FULL, "inference queue full (" + queueCapacity + " images)");
+      return;
+    }
+    long now = System.nanoTime();
+    if (lastArrivalNanos != 0) {
+      double gap = now - lastArrivalNanos;
+      meanGapNanos = meanGapNanos == Double.MAX_VALUE ? gap : 0.8 * meanGapNanos + 0.2 * gap;
+    }
+    lastArrivalNanos = now;
+    queue.add(new Pending(message, images, now, now + timeoutNanos));
+    queuedImages.addAndGet(images.count());
+    dispatch();
+  }
+
+  /** Starts a batch if the worker is free and the batch should not wait to fill. */
+  private void dispatch() {
+    if (busy || queue.isEmpty()) {
+      return;
+    }
+    long now = System.nanoTime();
+    long oldestWait = now - queue.peekFirst().enqueuedNanos();
+    boolean full = queuedImages.get() >= maxBatchSize;
+    boolean busyTraffic = meanGapNanos < maxDelayNanos;
+    if (!full && busyTraffic && oldestWait < maxDelayNanos) {
+      if (fillTimer < 0) {
+        long delayMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(maxDelayNanos - oldestWait));
+        fillTimer = vertx.setTimer(delayMs, id -> {
+          fillTimer = -1;
+          dispatch();
+        });
+      }
+      return;
+    }
+    if (fillTimer >= 0) {
+      vertx.cancelTimer(fillTimer);
+      fillTimer = -1;
+    }
+    List<Pending> batch = takeBatch(now);
+    if (batch.isEmpty()) {
+      dispatch();
+      return;
+    }
+    runBatch(batch);
+  }
+
+  private List<Pending> takeBatch(long now) {
+    List<Pending> batch = new ArrayList<>();
+    int images = 0;
+    while (!queue.isEmpty()) {
+      Pending next = queue.peekFirst();
+      if (!batch.isEmpty() && images + next.images().count() > maxBatchSize) {
+        break;
+      }
+      queue.pollFirst();
+      queuedImages.addAndGet(-next.images().count());
+      if (now > next.deadlineNanos()) {
+        registry.counter("cifar_inference_rejected_total", "reason", "expired").increment();
+        continue;
+      }
+      batch.add(next);
+      images += next.images().count();
+      queueTime.record(now - next.enqueuedNanos(), TimeUnit.NANOSECONDS);
+    }
+    return batch;
+  }
+
+  private void runBatch(List<Pending> batch) {
+    busy = true;
+    int total = batch.stream().mapToInt(p -> p.images().count()).sum();
+    batchSizes.record(total);
+    worker.executeBlocking(() -> {
+      LoadedModel current = model;
+      float[] input = new float[total * CifarImages.PIXELS_PER_IMAGE];
+      int at = 0;
+      for (Pending pending : batch) {
+        pending.images().standardiseInto(input, at);
+        at += pending.images().count();
+      }
+      long started = System.nanoTime();
+      float[][] probabilities = current.predict(input, total);
+      computeTime.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+      return new BatchResult(current.version(), probabilities);
+    }).onComplete(result -> {
+      busy = false;
+      if (result.succeeded()) {
+        reply(batch, result.result());
+      } else {
+        LOG.error("Inference batch of {} images failed", total, result.cause());
+        for (Pending pending : batch) {
+          pending.message().fail(500, "inference failed: " + result.cause().getMessage());
+        }
+      }
+      dispatch();
+    });
+  }
+
+  private record BatchResult(String version, float[][] probabilities) {
+  }
+
+  private void reply(List<Pending> batch, BatchResult result) {
+    int at = 0;
+    DeliveryOptions options = new DeliveryOptions().addHeader(Predictions.MODEL_VERSION_HEADER, result.version());
+    for (Pending pending : batch) {
+      int count = pending.images().count();
+      float[][] rows = new float[count][];
+      System.arraycopy(result.probabilities(), at, rows, 0, count);
+      at += count;
+      pending.message().reply(Predictions.encode(rows), options);
+      registry.counter("cifar_inference_images_total").increment(count);
+    }
+  }
+
+  private void registerMeters() {
+    registry = ServiceMetrics.registry();
+    queueTime = Timer.builder("cifar_inference_queue_time").description("time a request waited for a batch")
+        .publishPercentileHistogram().register(registry);
+    computeTime = Timer.builder("cifar_inference_compute_time").description("time the network took per batch")
+        .publishPercentileHistogram().register(registry);
+    batchSizes = DistributionSummary.builder("cifar_inference_batch_size").description("images per batch")
+        .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128).register(registry);
+    Gauge.builder("cifar_inference_queue_images", queuedImages, AtomicInteger::get)
+        .description("images waiting for the inference worker").register(registry);
+    Gauge.builder("cifar_model_loaded", this, v -> v.model == null ? 0 : 1)
+        .description("1 when a model is loaded and serving").register(registry);
+  }
+}

@@ -1,0 +1,92 @@
+package cifarserve.model;
+
+import cifarserve.Addresses;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.AsyncMap;
+import java.nio.file.Files;
+
+/**
+ * Where a node learns which model is current and gets its bytes. The artifact's metadata (key
+ * {@code current}) and, in a cluster, its zip (key {@code artifact:<version>}) live in the shared
+ * map {@code cifar.models}; with a clustered Vert.x that map is Hazelcast's, so a node that joins
+ * later finds the current model there and needs no training. Versions only move forward.
+ */
+public final class ModelCatalog {
+  static final String MAP = "cifar.models";
+  static final String CURRENT = "current";
+
+  private final Vertx vertx;
+  private final ModelRepository repository;
+
+  public ModelCatalog(Vertx vertx, ModelRepository repository) {
+    this.vertx = vertx;
+    this.repository = repository;
+  }
+
+  public ModelRepository repository() {
+    return repository;
+  }
+
+  private Future<AsyncMap<String, Object>> map() {
+    return vertx.sharedData().getAsyncMap(MAP);
+  }
+
+  /** Announces a saved artifact to every node: shared map first, then a MODEL_READY event. */
+  public Future<Void> announce(JsonObject metadata) {
+    String version = metadata.getString("version");
+    return map().compose(map -> {
+      Future<Void> bytesStored = Future.succeededFuture();
+      if (vertx.isClustered()) {
+        bytesStored = vertx.<Buffer>executeBlocking(() -> Buffer.buffer(Files.readAllBytes(repository.modelFile(version))))
+            .compose(bytes -> map.put("artifact:" + version, bytes));
+      }
+      return bytesStored.compose(v -> advanceCurrent(map, metadata));
+    }).onSuccess(v -> vertx.eventBus().publish(Addresses.MODEL_READY, metadata));
+  }
+
+  /** Sets {@code current} to this metadata unless a newer version is already there. */
+  private Future<Void> advanceCurrent(AsyncMap<String, Object> map, JsonObject metadata) {
+    return map.get(CURRENT).compose(existing -> {
+      if (existing == null) {
+        return map.putIfAbsent(CURRENT, metadata).compose(previous ->
+            previous == null ? Future.succeededFuture() : advanceCurrent(map, metadata));
+      }
+      JsonObject current = (JsonObject) existing;
+      if (isNewer(current, metadata)) {
+        return Future.succeededFuture();
+      }
+      return map.replaceIfPresent(CURRENT, current, metadata).compose(replaced ->
+          replaced ? Future.<Void>succeededFuture() : advanceCurrent(map, metadata));
+    });
+  }
+
+  /** The cluster's current model metadata, or null. */
+  public Future<JsonObject> current() {
+    return map().compose(map -> map.get(CURRENT)).map(value -> (JsonObject) value);
+  }
+
+  /** Makes sure the artifact's files are in the local repository, fetching its bytes from the map. */
+  public Future<Void> ensureLocal(JsonObject metadata) {
+    String version = metadata.getString("version");
+    if (Files.isRegularFile(repository.metadataFile(version)) && Files.isRegularFile(repository.modelFile(version))) {
+      return Future.succeededFuture();
+    }
+    return map().compose(map -> map.get("artifact:" + version)).compose(bytes -> {
+      if (bytes == null) {
+        return Future.failedFuture("model " + version + " is neither on disk nor in the cluster's model map");
+      }
+      return vertx.executeBlocking(() -> {
+        repository.saveBytes(((Buffer) bytes).getBytes(), metadata);
+        return null;
+      });
+    });
+  }
+
+  /** True when {@code candidate} is at least as new as {@code current} (ids sort by time). */
+  public static boolean isNewer(JsonObject candidate, JsonObject current) {
+    return current == null || candidate.getString("version").compareTo(current.getString("version")) >= 0;
+  }
+}

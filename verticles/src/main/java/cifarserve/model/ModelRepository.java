@@ -1,0 +1,140 @@
+package cifarserve.model;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+
+/**
+ * A folder of versioned model artifacts: {@code <version>.zip} (the DL4J network) beside
+ * {@code <version>.json} (metadata). Both are written to temporary files and renamed into place,
+ * the metadata last, so a reader never sees a half-written artifact: an artifact exists exactly when
+ * its metadata file does. Version ids sort by creation time.
+ */
+public final class ModelRepository {
+  private final Path directory;
+
+  public ModelRepository(Path directory) {
+    this.directory = directory;
+  }
+
+  public Path directory() {
+    return directory;
+  }
+
+  public Path modelFile(String version) {
+    return directory.resolve(version + ".zip");
+  }
+
+  public Path metadataFile(String version) {
+    return directory.resolve(version + ".json");
+  }
+
+  /** Writes network and metadata atomically; returns the metadata file. */
+  public Path save(MultiLayerNetwork network, JsonObject metadata) throws IOException {
+    String version = requireVersion(metadata);
+    Files.createDirectories(directory);
+    Path tmpModel = Files.createTempFile(directory, ".tmp-" + version, ".zip");
+    Path tmpMeta = Files.createTempFile(directory, ".tmp-" + version, ".json");
+    try {
+      ModelSerializer.writeModel(network, tmpModel.toFile(), false);
+      metadata.put("modelBytes", Files.size(tmpModel));
+      Files.writeString(tmpMeta, metadata.encodePrettily() + "\n", StandardCharsets.UTF_8);
+      move(tmpModel, modelFile(version));
+      move(tmpMeta, metadataFile(version));
+      return metadataFile(version);
+    } finally {
+      Files.deleteIfExists(tmpModel);
+      Files.deleteIfExists(tmpMeta);
+    }
+  }
+
+  /** Stores an artifact received as bytes (from another node), with the same atomicity. */
+  public void saveBytes(byte[] modelZip, JsonObject metadata) throws IOException {
+    String version = requireVersion(metadata);
+    Files.createDirectories(directory);
+    Path tmpModel = Files.createTempFile(directory, ".tmp-" + version, ".zip");
+    Path tmpMeta = Files.createTempFile(directory, ".tmp-" + version, ".json");
+    try {
+      Files.write(tmpModel, modelZip);
+      Files.writeString(tmpMeta, metadata.encodePrettily() + "\n", StandardCharsets.UTF_8);
+      move(tmpModel, modelFile(version));
+      move(tmpMeta, metadataFile(version));
+    } finally {
+      Files.deleteIfExists(tmpModel);
+      Files.deleteIfExists(tmpMeta);
+    }
+  }
+
+  /** Metadata of every complete artifact, newest first. */
+  public List<JsonObject> list() throws IOException {
+    if (!Files.isDirectory(directory)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.list(directory)) {
+      return files
+          .filter(p -> p.getFileName().toString().endsWith(".json") && !p.getFileName().toString().startsWith("."))
+          .map(this::readMetadataQuietly)
+          .flatMap(Optional::stream)
+          .filter(meta -> Files.isRegularFile(modelFile(meta.getString("version"))))
+          .sorted(Comparator.comparing((JsonObject meta) -> meta.getString("version")).reversed())
+          .toList();
+    }
+  }
+
+  public Optional<JsonObject> newest() throws IOException {
+    return list().stream().findFirst();
+  }
+
+  public LoadedModel load(JsonObject metadata) throws IOException {
+    String version = requireVersion(metadata);
+    MultiLayerNetwork network = ModelSerializer.restoreMultiLayerNetwork(modelFile(version).toFile(), false);
+    return new LoadedModel(metadata, network);
+  }
+
+  public Optional<LoadedModel> loadNewest() throws IOException {
+    Optional<JsonObject> newest = newest();
+    return newest.isEmpty() ? Optional.empty() : Optional.of(load(newest.get()));
+  }
+
+  private Optional<JsonObject> readMetadataQuietly(Path file) {
+    try {
+      JsonObject meta = new JsonObject(Files.readString(file, StandardCharsets.UTF_8));
+      return meta.getString("version") == null ? Optional.empty() : Optional.of(meta);
+    } catch (IOException | RuntimeException e) {
+      // A foreign or damaged file is not an artifact; the repository skips it rather than failing.
+      return Optional.empty();
+    }
+  }
+
+  private static String requireVersion(JsonObject metadata) {
+    String version = metadata.getString("version");
+    if (version == null || !version.matches("[A-Za-z0-9._-]+")) {
+      throw new IllegalArgumentException("model metadata needs a file-name-safe 'version', got " + version);
+    }
+    return version;
+  }
+
+  private static void move(Path from, Path to) throws IOException {
+    // Temp files are created owner-only; artifacts are read by other users (e.g. a container's uid).
+    try {
+      Files.setPosixFilePermissions(from, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system: default permissions apply
+    }
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+}

@@ -1,0 +1,168 @@
+package cifarserve.training;
+
+import cifarserve.Addresses;
+import cifarserve.data.Datasets;
+import cifarserve.metrics.ServiceMetrics;
+import cifarserve.model.ModelCatalog;
+import cifarserve.model.ModelRepository;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.Lock;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trains models on its own worker pool, never on an event loop. It publishes progress, saves the
+ * artifact, and announces it (ModelCatalog: shared map + MODEL_READY), so every inference verticle,
+ * on this node or any other, swaps it in. A failed run leaves the serving model untouched.
+ *
+ * <p>Only one run at a time in the whole cluster: runs take the cluster-wide lock
+ * {@code cifar.training}; a node that cannot get it answers "already training" (409).
+ */
+public final class TrainingVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainingVerticle.class);
+  static final String LOCK = "cifar.training";
+  public static final int ALREADY_TRAINING = 409;
+
+  private WorkerExecutor trainingPool;
+  private ModelCatalog catalog;
+  private volatile TrainingProgress progress = TrainingProgress.idle();
+  private final AtomicBoolean running = new AtomicBoolean();
+  private final AtomicBoolean cancelled = new AtomicBoolean();
+  private JsonObject lastResult;
+
+  @Override
+  public Future<?> start() {
+    catalog = new ModelCatalog(vertx, new ModelRepository(Path.of(config().getString("modelDir", "models"))));
+    trainingPool = vertx.createSharedWorkerExecutor("cifar-training", 1, 7, TimeUnit.DAYS);
+    registerMeters(ServiceMetrics.registry());
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.TRAINING_STATUS, this::onStatus);
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.TRAINING_START, this::onStart);
+
+    if (config().getBoolean("trainOnStart", false)) {
+      trainIfNoModel();
+    }
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<?> stop() {
+    cancelled.set(true);
+    return trainingPool.close();
+  }
+
+  /** Trains once at start-up when neither this node nor the cluster has a model. */
+  private void trainIfNoModel() {
+    Future<Boolean> localModel = vertx.executeBlocking(() -> catalog.repository().newest().isPresent());
+    Future<JsonObject> clusterModel = vertx.isClustered() ? catalog.current() : Future.succeededFuture();
+    Future.all(localModel, clusterModel).onSuccess(both -> {
+      if (localModel.result() || clusterModel.result() != null) {
+        return;
+      }
+      LOG.info("No model yet and trainOnStart=true: training one");
+      startRun(config().getJsonObject("training", new JsonObject()), "trainOnStart")
+          .onFailure(e -> LOG.info("Not training at start-up: {}", e.getMessage()));
+    });
+  }
+
+  private void onStatus(Message<JsonObject> message) {
+    JsonObject status = progress.toJson();
+    if (lastResult != null) {
+      status.put("lastModel", lastResult);
+    }
+    message.reply(status);
+  }
+
+  private void onStart(Message<JsonObject> message) {
+    JsonObject overrides = message.body() == null ? new JsonObject() : message.body();
+    JsonObject options = config().getJsonObject("training", new JsonObject()).copy().mergeIn(overrides);
+    try {
+      TrainingOptions.fromJson(options, "check");
+    } catch (IllegalArgumentException e) {
+      message.fail(400, e.getMessage());
+      return;
+    }
+    startRun(options, "POST /train " + overrides.encode()).onComplete(started -> {
+      if (started.succeeded()) {
+        message.reply(new JsonObject().put("state", "started").put("options", options));
+      } else {
+        message.fail(ALREADY_TRAINING, started.cause().getMessage());
+      }
+    });
+  }
+
+  /**
+   * Takes the cluster-wide lock and starts a run on the training pool. The returned future
+   * completes when the run has started (not finished); the lock is released when it ends.
+   */
+  private Future<Void> startRun(JsonObject optionsJson, String command) {
+    if (!running.compareAndSet(false, true)) {
+      return Future.failedFuture("a training run is already in progress on this node");
+    }
+    return vertx.sharedData().getLockWithTimeout(LOCK, 100)
+        .recover(e -> {
+          running.set(false);
+          return Future.failedFuture("a training run is already in progress in the cluster");
+        })
+        .onSuccess(lock -> runLocked(lock, optionsJson, command))
+        .mapEmpty();
+  }
+
+  private void runLocked(Lock lock, JsonObject optionsJson, String command) {
+    TrainingOptions options = TrainingOptions.fromJson(optionsJson, command);
+    cancelled.set(false);
+    progress = TrainingProgress.phase(TrainingProgress.LOADING_DATA, options.epochs(), 0, "starting");
+    trainingPool.executeBlocking(() -> {
+      var dataset = Datasets.open(config(), null, line -> LOG.info(line));
+      return new Trainer(dataset, catalog.repository()).train(options, this::report, cancelled::get);
+    }).compose(result -> {
+      JsonObject meta = result.model().metadata();
+      lastResult = summary(meta);
+      progress = new TrainingProgress(TrainingProgress.DONE, options.epochs(), options.epochs(), 0, 0,
+          meta.getLong("imagesTrainedOn"), 0, 0, meta.getDouble("finalLoss", Double.NaN),
+          meta.getDouble("trainingSeconds"), "model " + meta.getString("version") + " saved, test accuracy "
+          + meta.getDouble("accuracy"));
+      LOG.info("Training finished: {}", progress.message());
+      return catalog.announce(meta);
+    }).onComplete(outcome -> {
+      if (outcome.failed()) {
+        LOG.error("Training failed; the serving model is unchanged: {}", outcome.cause().toString());
+        progress = TrainingProgress.phase(TrainingProgress.FAILED, options.epochs(), progress.elapsedSeconds(),
+            "training failed: " + outcome.cause().getMessage());
+      }
+      vertx.eventBus().publish(Addresses.TRAINING_PROGRESS, progress.toJson());
+      running.set(false);
+      lock.release();
+    });
+  }
+
+  /** Called on the training thread: keep it cheap; the event bus is thread-safe. */
+  private void report(TrainingProgress snapshot) {
+    progress = snapshot;
+    vertx.eventBus().publish(Addresses.TRAINING_PROGRESS, snapshot.toJson());
+  }
+
+  private static JsonObject summary(JsonObject meta) {
+    return new JsonObject().put("version", meta.getString("version")).put("accuracy", meta.getDouble("accuracy"))
+        .put("epochs", meta.getInteger("epochs")).put("trainingSeconds", meta.getDouble("trainingSeconds"));
+  }
+
+  private void registerMeters(MeterRegistry registry) {
+    Gauge.builder("cifar_training_running", this, v -> v.progress.running() ? 1 : 0)
+        .description("1 while a training run is in progress").register(registry);
+    Gauge.builder("cifar_training_progress_ratio", this, v -> v.progress.fraction())
+        .description("fraction of the current run's batches done").register(registry);
+    Gauge.builder("cifar_training_images_per_second", this, v -> v.progress.imagesPerSecond())
+        .description("training throughput of the current run").register(registry);
+    Gauge.builder("cifar_training_loss", this, v -> v.progress.loss())
+        .description("latest minibatch loss").register(registry);
+  }
+}
