@@ -120,6 +120,8 @@ class DeploymentConsistencyTest {
     assertTrue(stop > 60, "TimeoutStopSec " + stop + " must exceed hazelcast.graceful.shutdown.max.wait (60 s)");
     assertTrue(RepoFiles.read("conf/cluster-aws.xml")
         .contains("<property name=\"hazelcast.graceful.shutdown.max.wait\">60</property>"));
+    int drainMs = (Integer) map(ec2Json.get("shutdown"), "shutdown").get("drainTimeoutMs");
+    assertTrue(drainMs / 1000 + 60 < stop, "drain " + drainMs + " ms + cluster leave 60 s fit in TimeoutStopSec " + stop);
     assertEquals("true", unit.value("Service", "NoNewPrivileges"));
     assertEquals("strict", unit.value("Service", "ProtectSystem"));
     assertEquals("true", unit.value("Service", "PrivateTmp"));
