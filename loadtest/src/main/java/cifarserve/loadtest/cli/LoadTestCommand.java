@@ -5,6 +5,7 @@ import cifarserve.loadtest.generator.RequestSpec;
 import cifarserve.loadtest.payload.CifarRecords;
 import cifarserve.loadtest.payload.PayloadSource;
 import cifarserve.loadtest.report.CsvReport;
+import cifarserve.loadtest.resources.ProcessProbe;
 import cifarserve.loadtest.report.HtmlReport;
 import cifarserve.loadtest.report.JsonReport;
 import cifarserve.loadtest.report.TextSummary;
@@ -172,9 +173,13 @@ public final class LoadTestCommand implements Callable<Integer> {
   /** The configured picocli command line (used by Main and by tests). */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new LoadTestCommand());
+    cl.setParameterExceptionHandler((ex, args) -> {
+      ex.getCommandLine().getErr().println("cifar-loadtest: " + ex.getMessage() + " (see --help)");
+      return CommandLine.ExitCode.USAGE;
+    });
     cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
       commandLine.getErr().println("cifar-loadtest: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
-      return ex instanceof IllegalArgumentException ? CommandLine.ExitCode.USAGE : EXIT_RUN_ERROR;
+      return EXIT_RUN_ERROR;
     });
     return cl;
   }
@@ -184,8 +189,15 @@ public final class LoadTestCommand implements Callable<Integer> {
     if (url == null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "Missing URL (try --help)");
     }
-    FailureBudget budget = maxFailures == null ? null : FailureBudget.parse(maxFailures);
-    LoadTestSettings settings = settings();
+    FailureBudget budget;
+    LoadTestSettings settings;
+    try {
+      budget = maxFailures == null ? null : FailureBudget.parse(maxFailures);
+      settings = settings();
+    } catch (IllegalArgumentException invalid) {
+      // Bad values and contradictions are usage errors (exit 2), found before anything is sent.
+      throw new CommandLine.ParameterException(spec.commandLine(), invalid.getMessage(), invalid);
+    }
     for (Path out : new Path[] {json, csv, csvRequests}) {
       if (out != null) {
         LoadTestRun.checkWritable(out);
@@ -221,6 +233,9 @@ public final class LoadTestCommand implements Callable<Integer> {
       throw new IllegalArgumentException("URL must be http://host[:port]/path, got '" + url + "'");
     }
     double ratePerSecond = rate == null ? 0 : parseRate(rate);
+    if (pid != null) {
+      ProcessProbe.checkExists(pid);
+    }
     Duration measureFor = duration == null ? null : Durations.parse(duration);
     if (measureFor != null && measureFor.isZero()) {
       throw new IllegalArgumentException("-t/--duration must be > 0");

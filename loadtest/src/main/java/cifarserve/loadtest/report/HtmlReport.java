@@ -193,8 +193,8 @@ public final class HtmlReport {
   }
 
   private static String percentileLabel(Double x) {
-    double q = 100 * (1 - 1 / x);
-    return q < 0 ? "" : f(q >= 99.9 ? "%.3f%%" : q >= 99 ? "%.1f%%" : "%.0f%%", q);
+    double q = Math.max(0, 100 * (1 - 1 / x)); // never empty: XChart cannot lay out an empty label
+    return f(q >= 99.9 ? "%.3f%%" : q >= 99 ? "%.1f%%" : "%.0f%%", q);
   }
 
   private static String td(Object v) {

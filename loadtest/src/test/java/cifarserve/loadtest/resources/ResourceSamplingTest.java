@@ -1,0 +1,165 @@
+package cifarserve.loadtest.resources;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.Vertx;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Resource sampling of real processes (a busy loop, a sleeper) and of cgroup/metrics sources. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class ResourceSamplingTest {
+  private Vertx vertx;
+
+  @BeforeEach
+  void start() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private List<ResourceSample> sample(ResourceProbe probe, long millis) throws Exception {
+    ResourceSamplerVerticle sampler = new ResourceSamplerVerticle(List.of(probe), 100);
+    vertx.deployVerticle(sampler).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    Thread.sleep(millis);
+    return sampler.finish().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aBusyLoopUsesCpuAndASleeperDoesNot() throws Exception {
+    // A shell busy loop, bounded by `timeout` in case this JVM dies before destroying it.
+    Process busy = new ProcessBuilder("timeout", "20", "sh", "-c", "while :; do :; done").start();
+    Process sleeper = new ProcessBuilder("sleep", "20").start();
+    try {
+      long busyPid = busy.children().findFirst().map(ProcessHandle::pid).orElse(busy.pid());
+      List<ResourceSample> busySamples = sample(new ProcessProbe(vertx, busyPid), 1500);
+      List<ResourceSample> idleSamples = sample(new ProcessProbe(vertx, sleeper.pid()), 1000);
+
+      PhaseResources busyPhase = PhaseResources.of("idle", busySamples, 100_000_000L);
+      PhaseResources idlePhase = PhaseResources.of("idle", idleSamples, 100_000_000L);
+      assertThat(busySamples.size()).isBetween(8, 20);
+      // One core flat out is 100 %; the machine is shared (our busy loop may get a fraction of a
+      // core), so ask for a clear signal rather than a number.
+      assertThat(busyPhase.cpuAvg()).isGreaterThan(10.0);
+      assertThat(busyPhase.cpuAvg()).isGreaterThan(4 * idlePhase.cpuAvg());
+      assertThat(busyPhase.cpuPeak()).isGreaterThanOrEqualTo(busyPhase.cpuAvg());
+      assertThat(idlePhase.cpuAvg()).isLessThan(5.0);
+      assertThat(idlePhase.memoryPeak()).isGreaterThan(100_000L);
+      assertThat(busyPhase.memoryAvg()).isGreaterThan(100_000.0);
+    } finally {
+      busy.descendants().forEach(ProcessHandle::destroyForcibly);
+      busy.destroyForcibly();
+      sleeper.destroyForcibly();
+    }
+  }
+
+  @Test
+  void procParsingSurvivesAWeirdCommandName() {
+    String stat = "4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 100 1000 200";
+    // utime 250 + stime 50 ticks at the usual 100 ticks/s = 3 s
+    assertThat(ProcessProbe.cpuSeconds(stat)).isBetween(2.99, 3.01);
+    assertThat(ProcessProbe.rssBytes("Name:\tx\nVmRSS:\t  2048 kB\nThreads: 1\n")).isEqualTo(2048L * 1024);
+  }
+
+  @Test
+  void aMissingPidIsRejectedBeforeTheRun() {
+    assertThatThrownBy(() -> ProcessProbe.checkExists(999_999_999L)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void cgroupV2AndV1LayoutsAreRead(@TempDir Path root) throws Exception {
+    Path v2 = Files.createDirectories(root.resolve("system.slice/app.scope"));
+    Files.writeString(v2.resolve("cpu.stat"), "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\n");
+    Files.writeString(v2.resolve("memory.current"), "123456789\n");
+    ResourceReading r2 = CgroupProbe.open(vertx, root, "/system.slice/app.scope").readNow();
+    assertThat(r2.cpuSeconds()).isEqualTo(2.5);
+    assertThat(r2.memoryBytes()).isEqualTo(123_456_789L);
+
+    Path cpu = Files.createDirectories(root.resolve("cpuacct/docker/abc"));
+    Path mem = Files.createDirectories(root.resolve("memory/docker/abc"));
+    Files.writeString(cpu.resolve("cpuacct.usage"), "1500000000\n");
+    Files.writeString(mem.resolve("memory.usage_in_bytes"), "4096\n");
+    ResourceReading r1 = CgroupProbe.open(vertx, root, "/docker/abc").readNow();
+    assertThat(r1.cpuSeconds()).isEqualTo(1.5);
+    assertThat(r1.memoryBytes()).isEqualTo(4096L);
+
+    assertThatThrownBy(() -> CgroupProbe.open(vertx, root, "/nowhere")).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void theCgroupOfAProcessIsFoundInProcPidCgroup() {
+    assertThat(CgroupProbe.cgroupOf("0::/system.slice/docker-abc.scope\n")).isEqualTo("/system.slice/docker-abc.scope");
+    assertThat(CgroupProbe.cgroupOf("12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n")).isEqualTo("/docker/abc");
+  }
+
+  @Test
+  void thisJvmsOwnCgroupIsSampledWhenReadable() throws Exception {
+    String cgroup = CgroupProbe.cgroupOfPid(ProcessHandle.current().pid());
+    CgroupProbe probe;
+    try {
+      probe = CgroupProbe.open(vertx, cgroup == null ? "" : cgroup);
+    } catch (IllegalArgumentException notReadable) {
+      Assumptions.abort("cgroup of this JVM not readable here: " + notReadable.getMessage());
+      return;
+    }
+    ResourceReading first = probe.readNow();
+    long spin = System.nanoTime() + 200_000_000L;
+    long x = 0;
+    while (System.nanoTime() < spin) {
+      x += System.nanoTime() % 7;
+    }
+    ResourceReading second = probe.readNow();
+    assertThat(x).isPositive();
+    assertThat(second.cpuSeconds()).isGreaterThan(first.cpuSeconds());
+    assertThat(second.memoryBytes()).isPositive();
+  }
+
+  @Test
+  void prometheusTextGivesCpuPerCoreAndHeap() {
+    ResourceReading r = PrometheusProbe.parse("""
+        # TYPE process_cpu_usage gauge
+        process_cpu_usage 0.25
+        system_cpu_count 2.0
+        jvm_memory_used_bytes{area="heap",id="G1 Eden Space"} 1.0E7
+        jvm_memory_used_bytes{area="heap",id="G1 Old Gen"} 2.0E7
+        jvm_memory_used_bytes{area="nonheap",id="Metaspace"} 5.0E7
+        """, 1L);
+    assertThat(r.cpuPercentNow()).isEqualTo(50.0); // a quarter of 2 cores = half a core
+    assertThat(r.heapBytes()).isEqualTo(30_000_000L);
+    assertThat(r.cpuSeconds()).isNull();
+  }
+
+  @Test
+  void phaseAveragesAreTimeWeightedAndPeaksIgnoreSlivers() {
+    long second = 1_000_000_000L;
+    List<ResourceSample> samples = List.of(
+        new ResourceSample(0, "idle", 0, null, 100L, null),
+        new ResourceSample(1, "idle", second, 10.0, 200L, null),
+        new ResourceSample(2, "busy", second, 100.0, 300L, 50L),
+        new ResourceSample(3, "busy", 3 * second, 60.0, 500L, 70L),
+        // a 1 ms sliver at the phase boundary: its rate is tick noise, not a peak
+        new ResourceSample(4, "busy", second / 1000, 900.0, 400L, 60L));
+    PhaseResources busy = PhaseResources.of("busy", samples, second);
+    assertThat(busy.samples()).isEqualTo(3);
+    assertThat(busy.cpuAvg()).isCloseTo((100.0 + 180 + 0.9) / 4.001, org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(busy.cpuPeak()).isEqualTo(100.0);
+    assertThat(busy.memoryAvg()).isEqualTo(400.0);
+    assertThat(busy.memoryPeak()).isEqualTo(500L);
+    assertThat(busy.heapPeak()).isEqualTo(70L);
+    PhaseResources idle = PhaseResources.of("idle", samples, second);
+    assertThat(idle.cpuAvg()).isEqualTo(10.0);
+    assertThat(idle.heapAvg()).isNull();
+  }
+}
