@@ -83,11 +83,12 @@ class LocalClusterTest {
     HazelcastInstance writer = pair.get(0);
     HazelcastInstance survivor = pair.get(1);
 
-    byte[] artifact = new byte[2 * 1024 * 1024];
+    byte[] artifact = new byte[256 * 1024];
     new java.util.Random(42).nextBytes(artifact);
     IMap<String, byte[]> models = writer.getMap("cifar.models");
-    // Keys spread over partitions, so some are owned by the writer and live on the survivor only as backups.
-    for (int version = 1; version <= 8; version++) {
+    // 32 keys spread over the partitions: some are owned by the writer and live on the survivor only as
+    // backups (the chance that none is, with two members, is 2^-32).
+    for (int version = 1; version <= 32; version++) {
       models.put("model-v" + version, artifact);
     }
     assertTrue(hasEntryOwnedBy(writer, models), "some entries must be owned by the member that will die");
@@ -96,8 +97,10 @@ class LocalClusterTest {
     awaitMembers(survivor, 1);
 
     IMap<String, byte[]> survived = survivor.getMap("cifar.models");
-    assertEquals(8, survived.size(), "backup-count 1 keeps every entry");
-    assertArrayEquals(artifact, survived.get("model-v8"));
+    assertEquals(32, survived.size(), "backup-count 1 keeps every entry");
+    for (int version = 1; version <= 32; version++) {
+      assertArrayEquals(artifact, survived.get("model-v" + version), "model-v" + version);
+    }
   }
 
   private static boolean hasEntryOwnedBy(HazelcastInstance member, IMap<String, byte[]> map) {
