@@ -132,6 +132,20 @@ class HazelcastXmlTest {
   }
 
   @Test
+  void awsAcceptsAnEmptyRegionMeaningTheInstancesOwn() throws Exception {
+    // The unit passes -Dcifar.cluster.region= (empty) when CLUSTER_REGION is unset; Hazelcast then asks the
+    // instance metadata service for the region instead of failing the config.
+    Properties props = new Properties();
+    props.setProperty("cifar.cluster.tag-key", "k");
+    props.setProperty("cifar.cluster.tag-value", "v");
+    props.setProperty("cifar.cluster.region", "");
+    AwsConfig aws = load(AWS, props).getNetworkConfig().getJoin().getAwsConfig();
+    assertTrue(aws.isEnabled());
+    String region = aws.getProperty("region");
+    assertTrue(region == null || region.isBlank(), "region " + region);
+  }
+
+  @Test
   void awsPlaceholdersAreNotDefaultedByHazelcast() throws Exception {
     // Documents why the systemd unit must always pass the -Dcifar.cluster.* options.
     Config config = load(AWS, new Properties());
