@@ -9,6 +9,7 @@ import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -101,6 +102,57 @@ class LocalClusterTest {
     for (int version = 1; version <= 32; version++) {
       assertArrayEquals(artifact, survived.get("model-v" + version), "model-v" + version);
     }
+  }
+
+  @Test
+  void aSigkilledMemberInAnotherProcessIsDroppedAtOnce() throws Exception {
+    String name = "cifar-serve-test-" + UUID.randomUUID();
+    HazelcastInstance survivor = start(config(name));
+    Process other = startMemberProcess(name);
+    try {
+      awaitMembers(survivor, 2);
+      long killedAt = System.nanoTime();
+      other.destroyForcibly(); // SIGKILL: no goodbye; its connections are refused from now on
+      assertTrue(other.waitFor(10, TimeUnit.SECONDS));
+      awaitMembers(survivor, 1);
+      long droppedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
+      System.out.printf("SIGKILLed member dropped by the survivor after %d ms%n", droppedMs);
+      assertTrue(droppedMs < 12_000, "dropped after " + droppedMs + " ms");
+    } finally {
+      other.destroyForcibly();
+    }
+  }
+
+  @Test
+  void aFrozenMemberIsDroppedAfterTheConfiguredHeartbeatSilence() throws Exception {
+    String name = "cifar-serve-test-" + UUID.randomUUID();
+    HazelcastInstance survivor = start(config(name));
+    Process other = startMemberProcess(name);
+    try {
+      awaitMembers(survivor, 2);
+      long frozenAt = System.nanoTime();
+      // SIGSTOP: the process keeps its sockets open but says nothing, like a hung host.
+      Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(other.pid())).start();
+      assertEquals(0, stop.waitFor());
+      awaitMembers(survivor, 1);
+      long droppedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - frozenAt);
+      System.out.printf("frozen (SIGSTOP) member dropped by the survivor after %d ms%n", droppedMs);
+      // cluster-local.xml: hazelcast.max.no.heartbeat.seconds = 8 (the default, 60 s, would time this test out).
+      assertTrue(droppedMs >= 7_000 && droppedMs < 20_000, "dropped after " + droppedMs + " ms");
+    } finally {
+      other.destroyForcibly(); // SIGKILL ends a stopped process too
+    }
+  }
+
+  /** A member from the same file in its own JVM. */
+  private static Process startMemberProcess(String clusterName) throws Exception {
+    return new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx256m", "-Drepo.root=" + RepoFiles.root(), "-cp", System.getProperty("java.class.path"),
+        MemberMain.class.getName(), clusterName)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .start();
   }
 
   private static boolean hasEntryOwnedBy(HazelcastInstance member, IMap<String, byte[]> map) {
