@@ -106,39 +106,40 @@ class LocalClusterTest {
 
   @Test
   void aSigkilledMemberInAnotherProcessIsDroppedAtOnce() throws Exception {
-    String name = "cifar-serve-test-" + UUID.randomUUID();
-    HazelcastInstance survivor = start(config(name));
-    Process other = startMemberProcess(name);
-    try {
-      awaitMembers(survivor, 2);
-      long killedAt = System.nanoTime();
+    long droppedMs = msUntilDropped(other -> {
       other.destroyForcibly(); // SIGKILL: no goodbye; its connections are refused from now on
       assertTrue(other.waitFor(10, TimeUnit.SECONDS));
-      awaitMembers(survivor, 1);
-      long droppedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
-      System.out.printf("SIGKILLed member dropped by the survivor after %d ms%n", droppedMs);
-      assertTrue(droppedMs < 12_000, "dropped after " + droppedMs + " ms");
-    } finally {
-      other.destroyForcibly();
-    }
+    });
+    System.out.printf("SIGKILLed member dropped by the survivor after %d ms%n", droppedMs);
+    assertTrue(droppedMs < 12_000, "dropped after " + droppedMs + " ms");
   }
 
   @Test
   void aFrozenMemberIsDroppedAfterTheConfiguredHeartbeatSilence() throws Exception {
+    long droppedMs = msUntilDropped(other -> {
+      // SIGSTOP: the process keeps its sockets open but says nothing, like a hung host.
+      assertEquals(0, new ProcessBuilder("kill", "-STOP", Long.toString(other.pid())).start().waitFor());
+    });
+    System.out.printf("frozen (SIGSTOP) member dropped by the survivor after %d ms%n", droppedMs);
+    // cluster-local.xml: hazelcast.max.no.heartbeat.seconds = 8 (the default, 60 s, would time this test out).
+    assertTrue(droppedMs >= 7_000 && droppedMs < 20_000, "dropped after " + droppedMs + " ms");
+  }
+
+  interface Disruption {
+    void apply(Process member) throws Exception;
+  }
+
+  /** Forms a cluster with a member in another JVM, disrupts that process, returns ms until the survivor drops it. */
+  private long msUntilDropped(Disruption disruption) throws Exception {
     String name = "cifar-serve-test-" + UUID.randomUUID();
     HazelcastInstance survivor = start(config(name));
     Process other = startMemberProcess(name);
     try {
       awaitMembers(survivor, 2);
-      long frozenAt = System.nanoTime();
-      // SIGSTOP: the process keeps its sockets open but says nothing, like a hung host.
-      Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(other.pid())).start();
-      assertEquals(0, stop.waitFor());
+      long disruptedAt = System.nanoTime();
+      disruption.apply(other);
       awaitMembers(survivor, 1);
-      long droppedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - frozenAt);
-      System.out.printf("frozen (SIGSTOP) member dropped by the survivor after %d ms%n", droppedMs);
-      // cluster-local.xml: hazelcast.max.no.heartbeat.seconds = 8 (the default, 60 s, would time this test out).
-      assertTrue(droppedMs >= 7_000 && droppedMs < 20_000, "dropped after " + droppedMs + " ms");
+      return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - disruptedAt);
     } finally {
       other.destroyForcibly(); // SIGKILL ends a stopped process too
     }
