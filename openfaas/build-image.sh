@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Builds the OpenFaaS function image of cifar-serve OFFLINE (no image registry, no Docker daemon):
+#   openfaas/target/cifar-serve-function.tar   (a `docker save` archive: `docker load -i` it)
+#
+# The image is assembled from scratch (no base image), in four layers, least often changed first:
+#   base     /opt/java        a jlink runtime of the build JDK (17) with only the modules the service needs
+#            /lib, /lib64     the host's glibc, libstdc++, libgcc_s, libz, ... found with ldd (nothing else)
+#            /etc/passwd      uid 12000 "app" with home /tmp; /tmp (1777)
+#   natives  /app/native      the jar's linux-x86_64 libraries (ND4J, OpenBLAS, JavaCPP) unpacked once at
+#                             build time; JavaCPP loads them in place (see step 4)
+#   models   /app/models      the model artifact(s) from models/ (<version>.zip + <version>.json)
+#   app      /app/cifar-serve.jar (without the natives), /app/conf/openfaas.json
+# Entrypoint: function mode, no arguments; runs as uid 12000; only /tmp is written (read-only root fs).
+#
+# Run from the repository root (or anywhere: it cds there). Idempotent: everything is rebuilt under
+# openfaas/target/. Needs root (or unprivileged user namespaces) for the chroot step.
+# Environment knobs:
+#   JAR=path        use this jar instead of verticles/target/cifar-serve.jar (built if missing)
+#   IMAGE=name:tag  image name written into the archive (default cifar-serve-function:latest)
+#   JAVA_HOME       the JDK whose jlink and jmods make the runtime (default: the one `javac` belongs to)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/openfaas/target
+IMAGE=${IMAGE:-cifar-serve-function:latest}
+JAR=$(readlink -f "${JAR:-$ROOT/verticles/target/cifar-serve.jar}")
+if [[ -z "${JAVA_HOME:-}" ]]; then JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")"); fi
+CONF=$ROOT/conf/openfaas.json
+MODELS=$ROOT/models
+ARCHIVE=$OUT/cifar-serve-function.tar
+
+# Modules: Vert.x + Hazelcast classes in the jar (shared/DESIGN.md) + java.desktop (ImageIO decodes PNG/JPEG)
+# + jdk.zipfs (zip filesystem for model archives) + jdk.jfr/jdk.management (diagnostics, cheap).
+# Checked with `jdeps --print-module-deps` on the jar and by running the container test.
+MODULES=java.base,java.logging,java.management,java.naming,java.scripting,java.sql,java.xml,java.desktop,\
+jdk.unsupported,jdk.crypto.ec,jdk.management,jdk.naming.dns,jdk.zipfs,java.net.http,jdk.jfr
+
+JVM_FLAGS=(
+  -Djava.awt.headless=true
+  -Dorg.bytedeco.javacpp.pathsFirst=true
+  -Djava.library.path=/app/native
+  -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp
+  -XX:MaxRAMPercentage=50
+  -XX:+ExitOnOutOfMemoryError
+)
+
+log() { printf '[build-image] %s\n' "$*" >&2; }
+die() { printf '[build-image] ERROR: %s\n' "$*" >&2; exit 1; }
+
+[[ -x $JAVA_HOME/bin/jlink && -d $JAVA_HOME/jmods ]] || die "no jlink/jmods under JAVA_HOME=$JAVA_HOME (install the full JDK 17)"
+[[ -f $CONF ]] || die "missing $CONF"
+
+mkdir -p "$OUT"
+
+# 1. the jar
+if [[ ! -f $JAR ]]; then
+  log "building the service jar (mvn package -pl verticles -am)"
+  mvn -q -B -DskipTests package -pl verticles -am
+fi
+[[ -f $JAR ]] || die "jar not found: $JAR"
+echo "$JAR" > "$OUT/jar-path.tmp"   # read by test-container.sh (comparison with the plain fat jar)
+
+rm -rf "$OUT/rootfs" "$OUT/image" "$ARCHIVE"
+mv "$OUT/jar-path.tmp" "$OUT/jar-path"
+RFS=$OUT/rootfs
+mkdir -p "$RFS"/{app/conf,app/models,app/native,etc,tmp,proc,dev,lib64}
+chmod 1777 "$RFS/tmp"
+
+# 2. jlink runtime
+log "jlink runtime ($MODULES)"
+"$JAVA_HOME/bin/jlink" --add-modules "$MODULES" --output "$RFS/opt/java" \
+  --strip-debug --no-man-pages --no-header-files --compress=0
+# the JDK's default class-data-sharing archive (jlink does not make one on 17): ~0.2-0.5 s off every start
+"$RFS/opt/java/bin/java" -Xshare:dump > "$OUT/cds-dump.log" 2>&1 || { tail "$OUT/cds-dump.log" >&2; die "CDS dump failed"; }
+# AWT X11, splash, jawt and sound libraries are never loaded headless: no X11/ALSA libraries needed.
+rm -f "$RFS"/opt/java/lib/{libawt_xawt.so,libsplashscreen.so,libjawt.so,libjsound.so}
+
+# copy_deps FILE... : copy every shared library the files need (per ldd, resolved on this host) into the
+# same absolute path inside the image, dereferencing symlinks; libraries already in the image are skipped.
+copy_deps() {
+  local lib
+  for lib in $(LD_LIBRARY_PATH="${EXTRA_LD_PATH:-}" ldd "$@" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u); do
+    case $lib in "$RFS"/*|"$OUT"/*) continue ;; esac
+    [[ -e $RFS$lib ]] && continue
+    mkdir -p "$RFS$(dirname "$lib")"
+    cp -L "$lib" "$RFS$lib"
+  done
+  if LD_LIBRARY_PATH="${EXTRA_LD_PATH:-}" ldd "$@" 2>/dev/null | grep -q 'not found'; then
+    LD_LIBRARY_PATH="${EXTRA_LD_PATH:-}" ldd "$@" 2>/dev/null | grep -B50 'not found' >&2 || true
+    die "unresolved shared libraries (see above)"
+  fi
+}
+log "host shared libraries for the runtime"
+copy_deps "$RFS/opt/java/bin/java" $(find "$RFS/opt/java" -name '*.so' -type f)
+# the program interpreter at the path every binary names
+cp -L /lib64/ld-linux-x86-64.so.2 "$RFS/lib64/ld-linux-x86-64.so.2"
+chmod 755 "$RFS/lib64/ld-linux-x86-64.so.2"
+
+cat > "$RFS/etc/passwd" <<'EOF'
+root:x:0:0:root:/root:/sbin/nologin
+app:x:12000:12000:cifar-serve function:/tmp:/sbin/nologin
+EOF
+cat > "$RFS/etc/group" <<'EOF'
+root:x:0:
+app:x:12000:
+EOF
+
+# 3. the application
+if compgen -G "$MODELS/*.zip" > /dev/null; then
+  cp "$MODELS"/*.zip "$RFS/app/models/"
+  cp "$MODELS"/*.json "$RFS/app/models/" 2>/dev/null || true
+else
+  log "WARNING: no model artifact in $MODELS: the function will answer 503 until one is provided"
+fi
+cp "$CONF" "$RFS/app/conf/openfaas.json"
+
+# 4. native libraries. JavaCPP (under ND4J) normally extracts the linux-x86_64 libraries packed in the
+# jar into a writable cache at first load (~400 MB, seconds of every cold start, and impossible on a
+# read-only root fs). Instead they are unpacked here once, flat, into /app/native, and JavaCPP is told
+# to load them from there (pathsFirst + java.library.path: file URLs are loaded in place, never cached).
+# The jar in the image is then shipped without them.
+NATIVE_RE='linux-x86_64[^/]*/[^/]+\.so(\.[0-9]+)*$'
+log "unpacking the jar's linux-x86_64 native libraries into /app/native"
+NATIVES_TMP=$OUT/natives-unpack
+rm -rf "$NATIVES_TMP"; mkdir -p "$NATIVES_TMP" "$RFS/app/native"
+mapfile -t SO_ENTRIES < <("$JAVA_HOME/bin/jar" tf "$JAR" | grep -E "$NATIVE_RE" || true)
+(( ${#SO_ENTRIES[@]} )) || die "no linux-x86_64 native library in $JAR"
+(cd "$NATIVES_TMP" && "$JAVA_HOME/bin/jar" xf "$JAR" "${SO_ENTRIES[@]}")
+while IFS= read -r so; do
+  dest=$RFS/app/native/$(basename "$so")
+  if [[ -e $dest ]] && ! cmp -s "$so" "$dest"; then die "two different $(basename "$so") in the jar: cannot flatten"; fi
+  cp "$so" "$dest"
+done < <(find "$NATIVES_TMP" -type f -name '*.so*')
+rm -rf "$NATIVES_TMP"
+# JavaCPP loads OpenBLAS for ND4J under a second name ("openblas@.0#openblas_nolapack@.0"): for such
+# a renamed library it makes symbolic links in its cache (/tmp/javacpp at run time: a few empty links,
+# no copies). The JNI library that needs libopenblas_nolapack.so.0 finds it here, through
+# LD_LIBRARY_PATH=/app/native.
+if [[ -f $RFS/app/native/libopenblas.so.0 ]]; then ln -sf libopenblas.so.0 "$RFS/app/native/libopenblas_nolapack.so.0"; fi
+# libnd4jcpu.so ships with its symbol table (323 MB): dropping what dynamic linking does not need saves ~22 MB
+if command -v strip > /dev/null; then
+  find "$RFS/app/native" -type f -name '*.so*' -exec strip --strip-unneeded {} +
+fi
+log "host shared libraries for the natives"
+EXTRA_LD_PATH=$RFS/app/native copy_deps $(find "$RFS/app/native" -type f)
+
+log "slimming the jar (dropping the native libraries now in /app/native)"
+"$JAVA_HOME/bin/java" "$ROOT/openfaas/SlimJar.java" "$JAR" "$RFS/app/cifar-serve.jar" "$NATIVE_RE" >&2
+
+# 5. smoke test inside the image tree (chroot, the image's own paths): ND4J must initialise from
+# /app/native alone; JavaCPP's fallback cache (/tmp/javacpp) must stay without libraries.
+in_image() {
+  local runner=(unshare --mount --fork)
+  [[ $EUID -eq 0 ]] || runner=(unshare --map-root-user --mount --fork)
+  "${runner[@]}" sh -c 'set -e; r=$1; shift
+    mount --rbind /proc "$r/proc"; mount --rbind /dev "$r/dev"
+    exec chroot "$r" "$@"' in_image "$RFS" "$@"
+}
+log "smoke test in the image tree: java -jar /app/cifar-serve.jar info"
+LD_LIBRARY_PATH=/app/native in_image /opt/java/bin/java "${JVM_FLAGS[@]}" -jar /app/cifar-serve.jar info > "$OUT/info.txt" 2>&1 \
+  || { cat "$OUT/info.txt" >&2; die "'info' failed inside the image tree"; }
+EXTRACTED=$(find "$RFS/tmp" -type f -name '*.so*' ! -name 'libopenblas_nolapack.so*')
+if [[ -n $EXTRACTED ]]; then
+  echo "$EXTRACTED" >&2; die "JavaCPP extracted libraries at run time: /app/native is not used for them"
+fi
+rm -rf "$RFS"/tmp/* "$RFS"/tmp/.[!.]* 2>/dev/null || true
+
+# the build context of openfaas/Dockerfile (faas-cli, JRE base image) gets the same /app (hard links)
+CTX=$OUT/function-context
+rm -rf "$CTX"; mkdir -p "$CTX"
+cp "$ROOT/openfaas/Dockerfile" "$CTX/Dockerfile"
+cp -al "$RFS/app" "$CTX/app"
+
+# 6. the image archive (docker save format: manifest.json + config + one tar per layer)
+IMG=$OUT/image
+mkdir -p "$IMG"
+# file times are kept: CDS archives check the times of what they were made from
+TAR_OPTS=(--sort=name --numeric-owner --owner=0 --group=0 --format=gnu -C "$RFS")
+declare -a LAYERS=() DIFF_IDS=()
+add_layer() {
+  local name=$1; shift
+  tar "${TAR_OPTS[@]}" -cf "$IMG/$name.tar" "$@"
+  local sum; sum=$(sha256sum "$IMG/$name.tar" | cut -d' ' -f1)
+  mkdir -p "$IMG/$sum"; mv "$IMG/$name.tar" "$IMG/$sum/layer.tar"
+  LAYERS+=("\"$sum/layer.tar\""); DIFF_IDS+=("\"sha256:$sum\"")
+}
+log "writing layers"
+add_layer base opt lib64 $(cd "$RFS" && ls -d lib usr 2>/dev/null) etc tmp proc dev
+add_layer natives app/native
+add_layer models app/models
+add_layer app app/cifar-serve.jar app/conf
+
+join() { local IFS=,; echo "$*"; }
+json_array() { local out=() a; for a in "$@"; do out+=("\"$a\""); done; join "${out[@]}"; }
+ENTRYPOINT=$(json_array /opt/java/bin/java "${JVM_FLAGS[@]}" -jar /app/cifar-serve.jar serve --conf /app/conf/openfaas.json)
+CREATED=$(date -u -d "@$(stat -c %Y "$JAR")" +%Y-%m-%dT%H:%M:%SZ)
+cat > "$IMG/config.json" <<EOF
+{"architecture":"amd64","os":"linux","created":"$CREATED",
+ "config":{"User":"12000:12000","WorkingDir":"/tmp","ExposedPorts":{"8080/tcp":{}},
+  "Env":["PATH=/opt/java/bin","JAVA_HOME=/opt/java","LD_LIBRARY_PATH=/app/native","LANG=C.UTF-8","HOME=/tmp"],
+  "Entrypoint":[$ENTRYPOINT],"Cmd":null,
+  "Labels":{"org.opencontainers.image.title":"cifar-serve function","com.openfaas.function":"cifar-serve"}},
+ "rootfs":{"type":"layers","diff_ids":[$(join "${DIFF_IDS[@]}")]},
+ "history":[{"created":"$CREATED","created_by":"openfaas/build-image.sh"}]}
+EOF
+CONFIG_SUM=$(sha256sum "$IMG/config.json" | cut -d' ' -f1)
+mv "$IMG/config.json" "$IMG/$CONFIG_SUM.json"
+printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":[%s]}]\n' "$CONFIG_SUM" "$IMAGE" "$(join "${LAYERS[@]}")" > "$IMG/manifest.json"
+tar --sort=name --numeric-owner --owner=0 --group=0 --mtime=@0 -C "$IMG" -cf "$ARCHIVE" .
+rm -rf "$IMG"
+
+log "image $IMAGE -> $ARCHIVE ($(du -m "$ARCHIVE" | cut -f1) MiB; rootfs $(du -sm "$RFS" | cut -f1) MiB)"
+log "load it with: docker load -i $ARCHIVE"

