@@ -24,6 +24,10 @@ public final class ServeHelloCommand implements Callable<Integer> {
       description = "Server verticle instances / event loops (default: ${DEFAULT-VALUE}).")
   int instances;
 
+  @Option(names = "--delay-ms", defaultValue = "0",
+      description = "Answer after this many ms (a known latency to check measurements against; default ${DEFAULT-VALUE}).")
+  long delayMillis;
+
   @Option(names = "--exit-after", description = "Stop by itself after this long (e.g. 120s); default: run until killed.")
   String exitAfter;
 
@@ -32,7 +36,7 @@ public final class ServeHelloCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(1, instances)));
     int actual = -1;
     for (int i = 0; i < Math.max(1, instances); i++) {
-      HelloServerVerticle verticle = new HelloServerVerticle(host, actual > 0 ? actual : port);
+      HelloServerVerticle verticle = new HelloServerVerticle(host, actual > 0 ? actual : port, delayMillis);
       vertx.deployVerticle(verticle).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       actual = verticle.actualPort();
     }

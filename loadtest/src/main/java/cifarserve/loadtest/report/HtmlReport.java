@@ -15,6 +15,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramIterationValue;
 import org.knowm.xchart.BitmapEncoder;
@@ -30,6 +34,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 public final class HtmlReport {
   private static final int WIDTH = 900;
   private static final int HEIGHT = 400;
+  private static final long RENDER_TIMEOUT_SECONDS = 20;
 
   private HtmlReport() {
   }
@@ -46,7 +51,11 @@ public final class HtmlReport {
     figures(r, html);
     List<String> files = new ArrayList<>();
     for (Map.Entry<String, XYChart> e : charts.entrySet()) {
-      byte[] png = BitmapEncoder.getBitmapBytes(e.getValue(), BitmapEncoder.BitmapFormat.PNG);
+      byte[] png = render(e.getValue());
+      if (png == null) {
+        html.append("<p>(plot '").append(escape(e.getValue().getTitle())).append("' could not be drawn in time)</p>\n");
+        continue;
+      }
       String name = e.getKey() + ".png";
       Files.write(dir.resolve(name), png);
       files.add(name);
@@ -57,6 +66,28 @@ public final class HtmlReport {
     html.append("</body></html>\n");
     Files.writeString(dir.resolve("index.html"), html, StandardCharsets.UTF_8);
     return files;
+  }
+
+  /**
+   * Draws one chart on a daemon thread, giving up after {@link #RENDER_TIMEOUT_SECONDS}: a plotting
+   * library stuck on odd data must not hang the load test after the measurements are done.
+   */
+  private static byte[] render(XYChart chart) throws IOException {
+    FutureTask<byte[]> task = new FutureTask<>(() -> BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
+    Thread thread = new Thread(task, "report-plot");
+    thread.setDaemon(true);
+    thread.start();
+    try {
+      return task.get(RENDER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      task.cancel(true);
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    } catch (ExecutionException e) {
+      throw new IOException("plotting failed: " + e.getCause(), e.getCause());
+    }
   }
 
   private static void figures(RunResult r, StringBuilder html) {
@@ -100,9 +131,9 @@ public final class HtmlReport {
     addSeries(latency, "max", rows, Timeline.Row::latencyMax);
     put(charts, "latency-over-time", latency);
 
-    XYChart percentiles = chart("Latency by percentile", "percentile", "latency (ms)");
-    percentiles.getStyler().setXAxisLogarithmic(true);
-    percentiles.getStyler().setxAxisTickLabelsFormattingFunction(HtmlReport::percentileLabel);
+    // No custom tick formatter: XChart 3.8.8's formatter path looped forever on some ranges here.
+    XYChart percentiles = chart("Latency by percentile",
+        "percentile as log10(1/(1-q)): 1 = 90 %, 2 = 99 %, 3 = 99.9 %, 4 = 99.99 %", "latency (ms)");
     boolean open = r.settings().openModel();
     percentileSeries(percentiles, open ? "corrected (from intended send)" : "latency", r.measured().corrected());
     if (open) {
@@ -171,7 +202,7 @@ public final class HtmlReport {
     }
   }
 
-  /** Plots latency against 1/(1-q): equal room for 90 %, 99 %, 99.9 %... (the HdrHistogram plot). */
+  /** Plots latency against log10(1/(1-q)): equal room for 90 %, 99 %, 99.9 %... (the HdrHistogram plot). */
   private static void percentileSeries(XYChart chart, String name, Histogram h) {
     if (h.getTotalCount() == 0) {
       return;
@@ -183,18 +214,13 @@ public final class HtmlReport {
       if (q >= 1) {
         break;
       }
-      xs.add(1 / (1 - q));
+      xs.add(Math.log10(1 / (1 - q)));
       ys.add(v.getValueIteratedTo() / 1000.0);
     }
     if (!xs.isEmpty()) {
       XYSeries series = chart.addSeries(name, xs, ys);
       series.setMarker(SeriesMarkers.NONE);
     }
-  }
-
-  private static String percentileLabel(Double x) {
-    double q = Math.max(0, 100 * (1 - 1 / x)); // never empty: XChart cannot lay out an empty label
-    return f(q >= 99.9 ? "%.3f%%" : q >= 99 ? "%.1f%%" : "%.0f%%", q);
   }
 
   private static String td(Object v) {

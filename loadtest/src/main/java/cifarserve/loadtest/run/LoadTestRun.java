@@ -52,6 +52,8 @@ public final class LoadTestRun {
     WebClient metricsClient = null;
     ProgressBar progress = settings.progress() ? new ProgressBar(progressOut) : null;
     try {
+      // Before the idle window, so the idle figures are not stretched by our own start-up.
+      primeClientCode(vertx);
       List<ResourceProbe> probes = new ArrayList<>();
       if (settings.metricsUrl() != null) {
         metricsClient = WebClient.create(vertx);
@@ -64,7 +66,6 @@ public final class LoadTestRun {
         pause(settings.idleBefore());
       }
 
-      primeClientCode(vertx);
       List<LoadGeneratorVerticle> generators = new ArrayList<>();
       for (int i = 0; i < threads; i++) {
         LoadGeneratorVerticle g = new LoadGeneratorVerticle(settings.request(),
