@@ -17,6 +17,7 @@
 # Environment knobs:
 #   JAR=path        use this jar instead of verticles/target/cifar-serve.jar (built if missing)
 #   IMAGE=name:tag  image name written into the archive (default cifar-serve-function:latest)
+#   MODELS=dir      the model artifact(s) to bake in (default models/)
 #   JAVA_HOME       the JDK whose jlink and jmods make the runtime (default: the one `javac` belongs to)
 set -euo pipefail
 
@@ -27,7 +28,7 @@ IMAGE=${IMAGE:-cifar-serve-function:latest}
 JAR=$(readlink -f "${JAR:-$ROOT/verticles/target/cifar-serve.jar}")
 if [[ -z "${JAVA_HOME:-}" ]]; then JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")"); fi
 CONF=$ROOT/conf/openfaas.json
-MODELS=$ROOT/models
+MODELS=${MODELS:-$ROOT/models}
 ARCHIVE=$OUT/cifar-serve-function.tar
 
 # Modules: Vert.x + Hazelcast classes in the jar (shared/DESIGN.md) + java.desktop (ImageIO decodes PNG/JPEG)
@@ -120,18 +121,34 @@ cp "$CONF" "$RFS/app/conf/openfaas.json"
 # read-only root fs). Instead they are unpacked here once, flat, into /app/native, and JavaCPP is told
 # to load them from there (pathsFirst + java.library.path: file URLs are loaded in place, never cached).
 # The jar in the image is then shipped without them.
-NATIVE_RE='linux-x86_64[^/]*/[^/]+\.so(\.[0-9]+)*$'
-log "unpacking the jar's linux-x86_64 native libraries into /app/native"
+NATIVE_RE='^org/(bytedeco|nd4j)/.*/linux-x86_64[^/]*/[^/]+\.so(\.[0-9]+)*$'
+ND4J_BINDINGS=org/nd4j/linalg/cpu/nativecpu/bindings
+log "unpacking the jar's linux-x86_64 JavaCPP native libraries into /app/native"
 NATIVES_TMP=$OUT/natives-unpack
 rm -rf "$NATIVES_TMP"; mkdir -p "$NATIVES_TMP" "$RFS/app/native"
 mapfile -t SO_ENTRIES < <("$JAVA_HOME/bin/jar" tf "$JAR" | grep -E "$NATIVE_RE" || true)
 (( ${#SO_ENTRIES[@]} )) || die "no linux-x86_64 native library in $JAR"
-(cd "$NATIVES_TMP" && "$JAVA_HOME/bin/jar" xf "$JAR" "${SO_ENTRIES[@]}")
-while IFS= read -r so; do
+# The jar may carry several libnd4j builds (linux-x86_64, linux-x86_64-onednn-avx2, ...): keep the one
+# the service was built for (nd4jClassifier in cifar-serve-versions.properties), else the most specific.
+(cd "$NATIVES_TMP" && "$JAVA_HOME/bin/jar" xf "$JAR" cifar-serve-versions.properties 2> /dev/null || true)
+ND4J_CLASSIFIER=$(sed -n 's/^nd4jClassifier=//p' "$NATIVES_TMP/cifar-serve-versions.properties" 2> /dev/null | tr -d '\r')
+if [[ -z $ND4J_CLASSIFIER ]]; then
+  ND4J_CLASSIFIER=$(printf '%s\n' "${SO_ENTRIES[@]}" | sed -n "s#^$ND4J_BINDINGS/\([^/]*\)/.*#\1#p" | awk '{print length, $0}' | sort -rn | head -1 | cut -d' ' -f2)
+fi
+log "libnd4j build: ${ND4J_CLASSIFIER:-none}"
+mapfile -t ND4J_ENTRIES < <(printf '%s\n' "${SO_ENTRIES[@]}" | grep "^$ND4J_BINDINGS/$ND4J_CLASSIFIER/" || true)
+mapfile -t OTHER_ENTRIES < <(printf '%s\n' "${SO_ENTRIES[@]}" | grep -v "^$ND4J_BINDINGS/" || true)
+(cd "$NATIVES_TMP" && "$JAVA_HOME/bin/jar" xf "$JAR" "${ND4J_ENTRIES[@]}" "${OTHER_ENTRIES[@]}")
+# flatten, libnd4j's files first; a same-named file elsewhere (e.g. another libgomp.so.1) is skipped:
+# a process maps one library per soname anyway
+for so in "${ND4J_ENTRIES[@]}" "${OTHER_ENTRIES[@]}"; do
   dest=$RFS/app/native/$(basename "$so")
-  if [[ -e $dest ]] && ! cmp -s "$so" "$dest"; then die "two different $(basename "$so") in the jar: cannot flatten"; fi
-  cp "$so" "$dest"
-done < <(find "$NATIVES_TMP" -type f -name '*.so*')
+  if [[ -e $dest ]]; then
+    cmp -s "$NATIVES_TMP/$so" "$dest" || log "keeping the first $(basename "$so"); skipping $so"
+    continue
+  fi
+  cp "$NATIVES_TMP/$so" "$dest"
+done
 rm -rf "$NATIVES_TMP"
 # JavaCPP loads OpenBLAS for ND4J under a second name ("openblas@.0#openblas_nolapack@.0"): for such
 # a renamed library it makes symbolic links in its cache (/tmp/javacpp at run time: a few empty links,
@@ -145,7 +162,7 @@ fi
 log "host shared libraries for the natives"
 EXTRA_LD_PATH=$RFS/app/native copy_deps $(find "$RFS/app/native" -type f)
 
-log "slimming the jar (dropping the native libraries now in /app/native)"
+log "slimming the jar (dropping its JavaCPP native libraries: those used are in /app/native)"
 "$JAVA_HOME/bin/java" "$ROOT/openfaas/SlimJar.java" "$JAR" "$RFS/app/cifar-serve.jar" "$NATIVE_RE" >&2
 
 # 5. smoke test inside the image tree (chroot, the image's own paths): ND4J must initialise from

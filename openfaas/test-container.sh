@@ -66,6 +66,44 @@ fi
 
 if curl -s -o /dev/null --max-time 2 "$BASE/"; then loud_fail "something already listens on 127.0.0.1:$PORT (set TEST_PORT)"; fi
 
+# ---------------------------------------------------------------- the stacks parse and say what they must
+stack_check() {
+  python3 - "$ROOT/openfaas/stack.yml" "$ROOT/openfaas/stack-ce.yml" <<'PY'
+import sys
+try:
+    import yaml
+except ImportError:
+    yaml = None
+def load(path):
+    text = open(path).read()
+    if yaml:
+        return yaml.safe_load(text)
+    raise SystemExit("PyYAML missing: cannot parse " + path)
+pro, ce = (load(p)["functions"]["cifar-serve"] for p in sys.argv[1:3])
+problems = []
+for name, fn in (("stack.yml", pro), ("stack-ce.yml", ce)):
+    if fn.get("lang") != "dockerfile": problems.append(name + ": lang is not dockerfile")
+    if "cifar-serve-function" not in str(fn.get("image")): problems.append(name + ": image")
+    for k in ("limits", "requests"):
+        if fn.get(k) != {"cpu": "2000m", "memory": "4Gi"}: problems.append(name + ": " + k + " not 2 vCPU / 4 GiB")
+    env = fn.get("environment", {})
+    for k in ("read_timeout", "write_timeout", "exec_timeout", "max_inflight"):
+        if k not in env: problems.append(name + ": environment lacks " + k)
+    if not fn.get("readonly_root_filesystem"): problems.append(name + ": root fs not read-only")
+labels = pro.get("labels", {})
+if labels.get("com.openfaas.scale.zero") != "true" or "com.openfaas.scale.zero-duration" not in labels:
+    problems.append("stack.yml: scale-to-zero labels missing")
+ce_labels = ce.get("labels", {})
+if any(k.startswith("com.openfaas.scale.zero") for k in ce_labels): problems.append("stack-ce.yml: has Pro labels")
+if not (1 <= int(ce_labels.get("com.openfaas.scale.max", 99)) <= 5): problems.append("stack-ce.yml: max replicas not <= 5")
+print("; ".join(problems) if problems else "ok")
+sys.exit(1 if problems else 0)
+PY
+}
+STACK_RESULT=$(stack_check 2>&1)
+check "stack.yml / stack-ce.yml parse: image, t3.medium limits, timeouts, Pro scale-to-zero labels, CE max <= 5 ($STACK_RESULT)" \
+  test "$STACK_RESULT" = ok
+
 # ---------------------------------------------------------------- test data: test_batch.bin record 0
 WORK=$(mktemp -d /tmp/cifar-fn-test.XXXXXX)
 find_test_batch() {
@@ -168,7 +206,13 @@ wait_for() {
 }
 classify_raw() { curl -s --max-time 30 -H 'Content-Type: application/octet-stream' --data-binary @"$REC0" "$BASE/v1/classify"; }
 classify_png() { curl -s --max-time 30 -H 'Content-Type: image/png' --data-binary @"$REC0_PNG" "$BASE/v1/classify"; }
-is_cat() { grep -Eq '"label" *: *"cat"' <<< "$1" && grep -Eq '"index" *: *3([^0-9]|$)' <<< "$1"; }
+# a correct classification of record 0 (cat, 3); with REQUIRE_CORRECT=0 (a barely trained model baked
+# in for a pipeline check) any well-formed answer is accepted
+REQUIRE_CORRECT=${REQUIRE_CORRECT:-1}
+is_cat() {
+  if [[ $REQUIRE_CORRECT == 0 ]]; then grep -Eq '"label" *: *"[a-z]+"' <<< "$1" && grep -Eq '"index" *: *[0-9]' <<< "$1"; return; fi
+  grep -Eq '"label" *: *"cat"' <<< "$1" && grep -Eq '"index" *: *3([^0-9]|$)' <<< "$1"
+}
 stop_fn() { DOCKER_TIMEOUT=90 docker stop -t "${2:-30}" "$1" > /dev/null; docker inspect -f '{{.State.ExitCode}}' "$1"; }
 pid_of() { docker inspect -f '{{.State.Pid}}' "$1"; }
 # memory of a running container: cgroup usage (includes /tmp tmpfs pages) and the JVM's RSS, in MiB
@@ -224,6 +268,8 @@ for i in $(seq 1 "$COLD_STARTS"); do
     sleep 5
     IDLE_MEM=$(mem_of "$c")
     say "idle memory after one classification + 5 s: cgroup ${IDLE_MEM% *} MiB (incl. /tmp), JVM RSS ${IDLE_MEM#* } MiB"
+    NATIVE_MAPPED=$(awk '$6 ~ /^\/app\/native\// {print $6}' "/proc/$(pid_of "$c")/maps" | sort -u | xargs -r -n1 basename | paste -sd' ')
+    say "natives mapped by the JVM: $NATIVE_MAPPED"
     TMP_LISTING=$(cd "/proc/$(pid_of "$c")/root/tmp" && du -ak . 2> /dev/null | sort -k2 | head -20)
     say "what the function wrote (all under /tmp, KiB):"; sed 's/^/    /' <<< "$TMP_LISTING"
   fi
@@ -264,7 +310,8 @@ fi
 check "/_/ready answers 429 at max_inflight ($INFLIGHT_METHOD)" test "$READY_FULL" = 429
 say "at max_inflight: /_/health $HEALTH_FULL, a third classification got $THIRD (the of-watchdog answers 429)"
 R1=$(finish_held "$H1"); R2=$(finish_held "$H2"); close_fd "$H1"; close_fd "$H2"
-check "held requests complete with 200 and cat" bash -c '[[ $0 == HTTP/1.1\ 200* && $1 == HTTP/1.1\ 200* ]] && grep -q "\"cat\"" <<< "$0$1"' "$R1" "$R2"
+ok=no; [[ $R1 == "HTTP/1.1 200"* && $R2 == "HTTP/1.1 200"* ]] && is_cat "$R1" && is_cat "$R2" && ok=yes
+check "held requests complete with 200 and cat" test "$ok" = yes
 wait_for "$c" /_/ready 200 10; check "/_/ready back to 200 once they completed" test "$(status /_/ready)" = 200
 
 # ---------------------------------------------------------------- 4a. SIGTERM with a request in flight
@@ -281,7 +328,9 @@ HEALTH_AFTER=$(status /_/health 2)
 check "SIGTERM removes /tmp/.lock" test "$LOCK_GONE" = yes
 check "/_/health is no longer 200 after SIGTERM (got $HEALTH_AFTER)" test "$HEALTH_AFTER" != 200
 R3=$(finish_held "$H3"); close_fd "$H3"
-check "the request in flight at SIGTERM completes with 200 and cat" bash -c '[[ $0 == HTTP/1.1\ 200* ]] && grep -q "\"cat\"" <<< "$0"' "$R3"
+ok=no; [[ $R3 == "HTTP/1.1 200"* ]] && is_cat "$R3" && ok=yes
+check "the request in flight at SIGTERM completes with 200 and cat" test "$ok" = yes
+[[ $ok == yes ]] || say "answer to the held request: ${R3:0:300}"
 wait "$STOPPER"; t_stopped=$(now_ms)
 check "exit code 0 after draining (got $(cat "$WORK/stop.code"), stop took $((t_stopped - t_stop)) ms)" test "$(cat "$WORK/stop.code")" = 0
 

@@ -1,5 +1,6 @@
 package cifarserve;
 
+import cifarserve.cli.DataCommand;
 import cifarserve.cli.InfoCommand;
 import cifarserve.cli.ServeCommand;
 import cifarserve.cli.TrainCommand;
@@ -9,12 +10,24 @@ import picocli.CommandLine.Command;
 /** cifar-serve: train, serve and benchmark a CIFAR-10 classifier. */
 @Command(name = "cifar-serve", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Trains and serves a CIFAR-10 CNN (Deeplearning4j on Eclipse Vert.x).",
-    subcommands = {TrainCommand.class, ServeCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {TrainCommand.class, ServeCommand.class, DataCommand.class, InfoCommand.class,
+        cifarserve.cli.BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
+  /** DL4J M2.1 disables its oneDNN layer helpers unless told otherwise (see org.nd4j.nativeblas.Nd4jCpu). */
+  static final String HELPERS_DISABLE = "org.eclipse.deeplearning4j.helpers.disable";
+
   public static void main(String[] args) {
+    enableEngineHelpers();
     int exitCode = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
     if (exitCode != 0 || !ServeCommand.isServing()) {
       System.exit(exitCode);
+    }
+  }
+
+  /** Must run before the first DL4J layer is created; an explicit -D setting wins. */
+  public static void enableEngineHelpers() {
+    if (System.getProperty(HELPERS_DISABLE) == null) {
+      System.setProperty(HELPERS_DISABLE, "false");
     }
   }
 

@@ -40,6 +40,9 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--cluster-config", description = "Hazelcast XML (default: config cluster.config)")
   Path clusterConfig;
 
+  @Option(names = "--cluster-name", description = "Hazelcast cluster name, overriding the XML's (default: config cluster.name)")
+  String clusterName;
+
   /** True once a server is up: main() then leaves the JVM running. */
   public static boolean isServing() {
     return serving;
@@ -56,6 +59,9 @@ public final class ServeCommand implements Callable<Integer> {
       }
       if (clusterConfig != null) {
         config.getJsonObject("cluster").put("config", clusterConfig.toString());
+      }
+      if (clusterName != null) {
+        config.getJsonObject("cluster").put("name", clusterName);
       }
     } catch (RuntimeException e) {
       System.err.println("error: " + Cli.describe(e));
@@ -79,7 +85,7 @@ public final class ServeCommand implements Callable<Integer> {
     }
   }
 
-  static Future<Vertx> startVertx(JsonObject config) {
+  public static Future<Vertx> startVertx(JsonObject config) {
     VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
         .setEnabled(true)
         .setJvmMetricsEnabled(true)
@@ -89,9 +95,11 @@ public final class ServeCommand implements Callable<Integer> {
     if (!cluster.getBoolean("enabled", false)) {
       return Future.succeededFuture(builder.build());
     }
-    options.getEventBusOptions()
-        .setHost(cluster.getString("eventBusHost", "127.0.0.1"))
-        .setPort(cluster.getInteger("eventBusPort", 0));
+    // A null host (conf/ec2.json) lets Vert.x use the address Hazelcast chose for this member.
+    if (cluster.getString("eventBusHost") != null) {
+      options.getEventBusOptions().setHost(cluster.getString("eventBusHost"));
+    }
+    options.getEventBusOptions().setPort(cluster.getInteger("eventBusPort", 0));
     if (cluster.getString("eventBusPublicHost") != null) {
       options.getEventBusOptions().setClusterPublicHost(cluster.getString("eventBusPublicHost"));
     }
@@ -99,6 +107,11 @@ public final class ServeCommand implements Callable<Integer> {
       Config hazelcast = new FileSystemXmlConfig(cluster.getString("config", "conf/cluster-local.xml"));
       // Vert.x leaves the cluster itself on shutdown; Hazelcast's own hook would race it.
       hazelcast.setProperty("hazelcast.shutdownhook.enabled", "false");
+      // Members join only members of the same name: one name per deployment (or per test run).
+      String name = cluster.getString("name");
+      if (name != null && !name.isBlank()) {
+        hazelcast.setClusterName(name);
+      }
       return builder.withClusterManager(new HazelcastClusterManager(hazelcast)).buildClustered();
     } catch (java.io.FileNotFoundException e) {
       return Future.failedFuture(new IllegalArgumentException("cluster config not found: " + e.getMessage()));

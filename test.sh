@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every test, on a fresh machine: unit and integration tests of both modules (real CIFAR-10, real
+# HTTP on 127.0.0.1, a 3-process cluster), the EC2 template/config checks, and the OpenFaaS image
+# built offline and tested in a real container. Installs what it needs (npm, docker.io) itself.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need_apt=()
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+
+echo "== Maven: build + all module tests"
+mvn -B verify
+
+echo "== EC2: CloudFormation, systemd unit, Hazelcast configs"
+mvn -B -f ec2/template-test/pom.xml test
+
+echo "== OpenFaaS: offline image build + container tests"
+openfaas/build-image.sh
+openfaas/test-container.sh

@@ -1,0 +1,65 @@
+package cifarserve;
+
+import cifarserve.cli.ServeCommand;
+import cifarserve.config.ServiceConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/** Starts the real service (all verticles, metrics on) on 127.0.0.1 with a random port. */
+public final class TestServers {
+  private TestServers() {
+  }
+
+  /** Defaults with test-friendly values; {@code overrides} is merged in deeply. */
+  public static JsonObject config(Path modelDir, JsonObject overrides) {
+    JsonObject config = ServiceConfig.load(null, Map.of());
+    config.put("modelDir", modelDir.toString());
+    config.put("trainOnStart", false);
+    config.getJsonObject("http").put("host", "127.0.0.1").put("port", 0);
+    String cifarDir = System.getenv("CIFAR_DIR");
+    if (cifarDir != null && !cifarDir.isBlank()) {
+      config.put("cifarDir", cifarDir);
+    }
+    return config.mergeIn(overrides, true);
+  }
+
+  public static ServeCommand.Server start(JsonObject config) {
+    Main.enableEngineHelpers();
+    Vertx vertx = await(ServeCommand.startVertx(config));
+    return await(ServeCommand.Server.deploy(vertx, config));
+  }
+
+  public static <T> T await(Future<T> future) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
+    } catch (Exception e) {
+      throw new AssertionError("future did not complete: " + e, e);
+    }
+  }
+
+  /** Polls GET {@code path} until the predicate holds on the JSON body (bounded in time). */
+  public static JsonObject pollJson(WebClient client, int port, String path, Predicate<JsonObject> done,
+                                    long timeoutMs) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    JsonObject last = null;
+    while (System.currentTimeMillis() < deadline) {
+      try {
+        last = await(client.get(port, "127.0.0.1", path).send()).bodyAsJsonObject();
+        if (last != null && done.test(last)) {
+          return last;
+        }
+      } catch (AssertionError | RuntimeException e) {
+        // not up yet
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("GET " + path + " did not reach the expected state within " + timeoutMs
+        + " ms; last answer: " + last);
+  }
+}

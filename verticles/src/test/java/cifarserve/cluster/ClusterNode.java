@@ -1,0 +1,105 @@
+package cifarserve.cluster;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One real service process ({@code cifarserve.Main serve}, the test's own classpath) in cluster mode on
+ * 127.0.0.1: its own HTTP port, model folder and log file, a cluster name unique to the test run.
+ */
+final class ClusterNode {
+  private static final Path CLUSTER_XML = Path.of("..", "conf", "cluster-local.xml").toAbsolutePath().normalize();
+
+  final String name;
+  final int port;
+  final Path modelDir;
+  final Path log;
+  final long startedNanos;
+  private final Process process;
+
+  private ClusterNode(String name, int port, Path modelDir, Path log, Process process, long startedNanos) {
+    this.name = name;
+    this.port = port;
+    this.modelDir = modelDir;
+    this.log = log;
+    this.process = process;
+    this.startedNanos = startedNanos;
+  }
+
+  /** Starts a node; {@code env} adds to (and overrides) the cluster settings below. */
+  static ClusterNode start(String name, String clusterName, Path runDir, Map<String, String> env) throws IOException {
+    int port = freePort();
+    Path modelDir = Files.createDirectories(runDir.resolve(name + "-models"));
+    Path log = runDir.resolve(name + ".log");
+    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    ProcessBuilder builder = new ProcessBuilder(List.of(java, "-Xmx1g",
+        "-Djava.net.preferIPv4Stack=true",
+        // What Hazelcast asks for on JDK 17 (else it logs warnings and loses some metrics).
+        "--add-modules", "java.se",
+        "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
+        "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+        "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+        "--add-opens", "java.management/sun.management=ALL-UNNAMED",
+        "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
+        "-cp", System.getProperty("java.class.path"), "cifarserve.Main", "serve"))
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile());
+    Map<String, String> environment = builder.environment();
+    environment.put("HTTP_HOST", "127.0.0.1");
+    environment.put("HTTP_PORT", String.valueOf(port));
+    environment.put("MODEL_DIR", modelDir.toString());
+    environment.put("CLUSTER_ENABLED", "true");
+    environment.put("CLUSTER_CONFIG", CLUSTER_XML.toString());
+    environment.put("CLUSTER_NAME", clusterName);
+    environment.put("EVENTBUS_HOST", "127.0.0.1");
+    environment.put("EVENTBUS_PORT", "0");
+    environment.put("TRAIN_ON_START", "false");
+    environment.putAll(env);
+    long started = System.nanoTime();
+    return new ClusterNode(name, port, modelDir, log, builder.start(), started);
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  boolean alive() {
+    return process.isAlive();
+  }
+
+  /** SIGKILL: no drain, no graceful cluster leave. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  long millisSinceStart() {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
+  }
+
+  String logTail() {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 25), lines.size()));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  @Override
+  public String toString() {
+    return name + " (pid " + process.pid() + ", http " + port + ")";
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}

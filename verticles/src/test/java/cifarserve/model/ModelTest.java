@@ -1,0 +1,97 @@
+package cifarserve.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import cifarserve.Main;
+import cifarserve.TestData;
+import cifarserve.data.CifarImages;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelTest {
+  @TempDir
+  Path tmp;
+
+  @BeforeAll
+  static void engine() {
+    Main.enableEngineHelpers();
+  }
+
+  @Test
+  void networkHasTheStudysShapeAndParameterCount() {
+    MultiLayerNetwork network = CifarCnn.newNetwork(1);
+    var layers = network.getLayerWiseConfigurations().getConfs().stream().map(c -> c.getLayer()).toList();
+    assertThat(layers).hasSize(8);
+    assertThat(layers.get(0)).isInstanceOf(ConvolutionLayer.class);
+    assertThat(((ConvolutionLayer) layers.get(0)).getNOut()).isEqualTo(32);
+    assertThat(((ConvolutionLayer) layers.get(1)).getNOut()).isEqualTo(32);
+    assertThat(layers.get(2)).isInstanceOf(SubsamplingLayer.class);
+    assertThat(((ConvolutionLayer) layers.get(3)).getNOut()).isEqualTo(64);
+    assertThat(((ConvolutionLayer) layers.get(4)).getNOut()).isEqualTo(64);
+    assertThat(layers.get(5)).isInstanceOf(SubsamplingLayer.class);
+    assertThat(((DenseLayer) layers.get(6)).getNOut()).isEqualTo(CifarCnn.DENSE_WIDTH);
+    assertThat(((OutputLayer) layers.get(7)).getNOut()).isEqualTo(10);
+    // Dropout sits between conv 1 and 2, and between conv 3 and 4 (applied to a layer's input).
+    assertThat(layers.get(1).getIDropout()).isNotNull();
+    assertThat(layers.get(4).getIDropout()).isNotNull();
+    assertThat(layers.get(3).getIDropout()).isNull();
+    assertThat(network.numParams()).isEqualTo(CifarCnn.PARAMETER_COUNT);
+  }
+
+  @Test
+  void outputsAreProbabilityDistributions() {
+    MultiLayerNetwork network = CifarCnn.newNetwork(3);
+    LoadedModel model = new LoadedModel(new JsonObject().put("version", "t"), network);
+    CifarImages test = TestData.testImages();
+    float[][] rows = model.predict(Normalization.fromBytes(test.pixels(), 0, 5), 5);
+    assertThat(rows).hasNumberOfRows(5);
+    for (float[] row : rows) {
+      assertThat(row).hasSize(10);
+      double sum = 0;
+      for (float p : row) {
+        assertThat(p).isBetween(0f, 1f);
+        sum += p;
+      }
+      assertThat(sum).isCloseTo(1.0, within(1e-4));
+    }
+  }
+
+  @Test
+  void saveThenLoadGivesIdenticalOutputs() throws Exception {
+    MultiLayerNetwork network = CifarCnn.newNetwork(5);
+    ModelRepository repository = new ModelRepository(tmp);
+    JsonObject metadata = new JsonObject().put("version", "cnn-20260101T000000Z-0001").put("accuracy", 0.5);
+    repository.save(network, metadata);
+    assertThat(repository.list()).extracting(m -> m.getString("version")).containsExactly("cnn-20260101T000000Z-0001");
+    assertThat(Files.list(tmp).map(p -> p.getFileName().toString())).noneMatch(name -> name.startsWith(".tmp"));
+
+    LoadedModel loaded = repository.loadNewest().orElseThrow();
+    float[] input = Normalization.fromBytes(TestData.testImages().pixels(), 0, 8);
+    float[][] before = new LoadedModel(metadata, network).predict(input.clone(), 8);
+    float[][] after = loaded.predict(input.clone(), 8);
+    assertThat(after).isDeepEqualTo(before);
+    assertThat(loaded.version()).isEqualTo("cnn-20260101T000000Z-0001");
+  }
+
+  @Test
+  void newestArtifactWinsAndIncompleteOnesAreIgnored() throws Exception {
+    MultiLayerNetwork network = CifarCnn.newNetwork(5);
+    ModelRepository repository = new ModelRepository(tmp);
+    repository.save(network, new JsonObject().put("version", "cnn-20260101T000000Z-aaaa"));
+    repository.save(network, new JsonObject().put("version", "cnn-20260102T000000Z-bbbb"));
+    // Metadata without its zip (an interrupted copy) and a foreign file are not artifacts.
+    Files.writeString(tmp.resolve("cnn-20270101T000000Z-cccc.json"), "{\"version\":\"cnn-20270101T000000Z-cccc\"}");
+    Files.writeString(tmp.resolve("notes.json"), "not json");
+    assertThat(repository.newest().orElseThrow().getString("version")).isEqualTo("cnn-20260102T000000Z-bbbb");
+  }
+}

@@ -1,0 +1,90 @@
+package cifarserve.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import cifarserve.TestModels;
+import cifarserve.TestServers;
+import cifarserve.cli.ServeCommand;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The training verticle driven over HTTP: train on start, 503 meanwhile, retrain, failures. */
+class TrainingLifecycleTest {
+  @TempDir
+  Path modelDir;
+
+  static final JsonObject TINY = new JsonObject().put("epochs", 1).put("trainLimit", 320).put("testLimit", 200);
+
+  @Test
+  void trainsOnStartAnswers503MeanwhileThenServesAndRetrains() throws Exception {
+    ServeCommand.Server server = TestServers.start(TestServers.config(modelDir, new JsonObject()
+        .put("trainOnStart", true).put("training", TINY)));
+    WebClient client = WebClient.create(server.vertx());
+    int port = server.port();
+    try {
+      // While the first model trains: the study endpoint and inference say "not ready" with 503.
+      HttpResponse<Buffer> study = TestServers.await(client.get(port, "127.0.0.1", "/").send());
+      assertThat(study.statusCode()).isEqualTo(503);
+      assertThat(study.bodyAsJsonObject().getString("status")).isEqualTo("no-model");
+      HttpResponse<Buffer> classify = TestServers.await(client.post(port, "127.0.0.1", "/v1/classify")
+          .putHeader("Content-Type", "application/octet-stream").sendBuffer(Buffer.buffer(new byte[3072])));
+      assertThat(classify.statusCode()).isEqualTo(503);
+      assertThat(classify.getHeader("Retry-After")).isEqualTo("1");
+      assertThat(TestServers.await(client.get(port, "127.0.0.1", "/v2/health/ready").send()).statusCode()).isEqualTo(503);
+      assertThat(TestServers.await(client.get(port, "127.0.0.1", "/v2/health/live").send()).statusCode()).isEqualTo(200);
+      JsonObject status = TestServers.await(client.get(port, "127.0.0.1", "/train/status").send()).bodyAsJsonObject();
+      assertThat(status.getString("state")).isIn("loading-data", "training", "evaluating", "saving", "done");
+
+      JsonObject first = TestServers.pollJson(client, port, "/", body -> "ready".equals(body.getString("status")), 300_000);
+      String firstVersion = first.getString("version");
+      assertThat(Files.exists(modelDir.resolve(firstVersion + ".zip"))).isTrue();
+      assertThat(first.getInteger("trainImages")).isEqualTo(320);
+
+      // Retrain over HTTP: accepted once (202), refused while running (409), then swapped in.
+      HttpResponse<Buffer> started = TestServers.await(client.post(port, "127.0.0.1", "/train")
+          .sendJsonObject(TINY.copy().put("trainLimit", 256)));
+      assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
+      HttpResponse<Buffer> again = TestServers.await(client.post(port, "127.0.0.1", "/train").sendJsonObject(TINY));
+      assertThat(again.statusCode()).isEqualTo(409);
+      assertThat(again.bodyAsJsonObject().getString("error")).contains("already");
+      JsonObject second = TestServers.pollJson(client, port, "/",
+          body -> body.getString("version", "").compareTo(firstVersion) > 0, 300_000);
+      assertThat(second.getInteger("trainImages")).isEqualTo(256);
+      JsonObject done = TestServers.await(client.get(port, "127.0.0.1", "/train/status").send()).bodyAsJsonObject();
+      assertThat(done.getString("state")).isEqualTo("done");
+      assertThat(done.getJsonObject("lastModel").getString("version")).isEqualTo(second.getString("version"));
+    } finally {
+      TestServers.await(server.vertx().close());
+    }
+  }
+
+  @Test
+  void failedTrainingKeepsThePreviousModelServing() throws Exception {
+    for (Path file : Files.list(TestModels.directory()).toList()) {
+      Files.copy(file, modelDir.resolve(file.getFileName()));
+    }
+    Path emptyCifarDir = Files.createDirectories(modelDir.resolve("no-data-here"));
+    ServeCommand.Server server = TestServers.start(TestServers.config(modelDir, new JsonObject()
+        .put("cifarDir", emptyCifarDir.toString())));
+    WebClient client = WebClient.create(server.vertx());
+    int port = server.port();
+    try {
+      JsonObject before = TestServers.pollJson(client, port, "/", body -> "ready".equals(body.getString("status")), 60_000);
+      HttpResponse<Buffer> started = TestServers.await(client.post(port, "127.0.0.1", "/train").sendJsonObject(TINY));
+      assertThat(started.statusCode()).isEqualTo(202);
+      JsonObject failed = TestServers.pollJson(client, port, "/train/status",
+          body -> "failed".equals(body.getString("state")), 60_000);
+      assertThat(failed.getString("message")).contains("CIFAR-10 file missing");
+      JsonObject after = TestServers.await(client.get(port, "127.0.0.1", "/").send()).bodyAsJsonObject();
+      assertThat(after.getString("version")).isEqualTo(before.getString("version"));
+    } finally {
+      TestServers.await(server.vertx().close());
+    }
+  }
+}
