@@ -132,12 +132,11 @@ public final class ServeCommand implements Callable<Integer> {
 
     /**
      * Graceful stop: health turns 503 and the lock file goes, the HTTP server stops accepting and
-     * finishes in-flight requests (inference keeps running for them), then everything closes.
+     * finishes in-flight requests (inference keeps running for them). The caller then closes Vert.x.
      */
-    public Future<Void> drainAndClose() {
+    public Future<Void> drain() {
       return vertx.eventBus().request(HttpVerticle.DRAINING, null)
-          .transform(v -> vertx.undeploy(httpDeployment))
-          .transform(v -> vertx.close());
+          .transform(v -> vertx.undeploy(httpDeployment));
     }
   }
 
@@ -152,7 +151,9 @@ public final class ServeCommand implements Callable<Integer> {
       LOG.info("SIG{} received: draining in-flight requests", signal.getName());
       new Thread(() -> {
         try {
-          server.drainAndClose().toCompletionStage().toCompletableFuture().get(10, TimeUnit.MINUTES);
+          server.drain().toCompletionStage().toCompletableFuture().get(10, TimeUnit.MINUTES);
+          // Closed from this plain thread, not chained on an event-loop future: the loops are gone by then.
+          server.vertx().close().toCompletionStage().toCompletableFuture().get(2, TimeUnit.MINUTES);
           LOG.info("Drained and stopped");
           System.exit(0);
         } catch (Exception e) {

@@ -48,6 +48,7 @@ public final class HttpVerticle extends VerticleBase {
   private volatile JsonObject model;
   private volatile boolean draining;
   private final AtomicInteger inflight = new AtomicInteger();
+  private final AtomicInteger openRequests = new AtomicInteger();
   private boolean functionMode;
   private int maxInflight;
   private Path lockFile;
@@ -97,7 +98,22 @@ public final class HttpVerticle extends VerticleBase {
     if (functionMode) {
       drainMs = config().getJsonObject("function", new JsonObject()).getLong("writeTimeoutMs", drainMs);
     }
-    return server == null ? Future.succeededFuture() : server.shutdown(drainMs, TimeUnit.MILLISECONDS);
+    if (server == null) {
+      return Future.succeededFuture();
+    }
+    // shutdown() stops accepting and waits for connections to close, but idle keep-alive
+    // connections would hold it for the whole timeout: once no request is open, close them.
+    Future<Void> graceful = server.shutdown(drainMs, TimeUnit.MILLISECONDS);
+    long watcher = vertx.setPeriodic(20, id -> {
+      if (openRequests.get() == 0) {
+        vertx.cancelTimer(id);
+        server.close();
+      }
+    });
+    return graceful.eventually(() -> {
+      vertx.cancelTimer(watcher);
+      return Future.succeededFuture();
+    });
   }
 
   public int actualPort() {
@@ -107,6 +123,7 @@ public final class HttpVerticle extends VerticleBase {
   private Router router(long maxBodyBytes) {
     Router router = Router.router(vertx);
     router.route().failureHandler(this::onFailure);
+    router.route().handler(this::track);
 
     router.get("/").handler(this::study);
     router.get("/v2/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("live", true)));
@@ -191,7 +208,17 @@ public final class HttpVerticle extends VerticleBase {
     functionHealth(ctx);
   }
 
-  /** Counts the request in flight (for max_inflight and draining) until its response ends. */
+  /** Counts every open request (draining waits for them); while draining, asks clients not to reuse the connection. */
+  private void track(RoutingContext ctx) {
+    openRequests.incrementAndGet();
+    ctx.addEndHandler(v -> openRequests.decrementAndGet());
+    if (draining) {
+      ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+    }
+    ctx.next();
+  }
+
+  /** Counts the request in flight (for max_inflight) until its response ends. */
   private void admit(RoutingContext ctx) {
     if (maxInflight > 0 && inflight.get() >= maxInflight) {
       error(ctx, 429, "max_inflight (" + maxInflight + ") requests already in flight");
@@ -266,7 +293,9 @@ public final class HttpVerticle extends VerticleBase {
     if (model == null) {
       return Future.failedFuture(new ApiError(503, "no model is loaded yet"));
     }
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(inferenceTimeoutMs);
+    // Always to this node's inference verticle, which hands the request to the cluster when it is busy
+    // (cifarserve.cluster.ClusterDispatch); a node that cannot be reached there never sees it.
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(inferenceTimeoutMs).setLocalOnly(true);
     return vertx.eventBus().<Buffer>request(Addresses.INFER, images.encode(), options)
         .map(reply -> new Prediction(reply.headers().get(Predictions.MODEL_VERSION_HEADER),
             Predictions.decode(reply.body())))
