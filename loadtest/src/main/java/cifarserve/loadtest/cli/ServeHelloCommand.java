@@ -33,7 +33,7 @@ public final class ServeHelloCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(1, instances)));
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(1, instances)).setPreferNativeTransport(true));
     int actual = -1;
     for (int i = 0; i < Math.max(1, instances); i++) {
       HelloServerVerticle verticle = new HelloServerVerticle(host, actual > 0 ? actual : port, delayMillis);

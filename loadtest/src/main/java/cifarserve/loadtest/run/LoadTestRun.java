@@ -47,7 +47,8 @@ public final class LoadTestRun {
   public RunResult execute() throws Exception {
     int threads = Math.max(1, Math.min(settings.threads(), settings.connections()));
     Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setEventLoopPoolSize(threads).setWorkerPoolSize(2).setInternalBlockingPoolSize(2))
+        .with(new VertxOptions().setEventLoopPoolSize(threads).setWorkerPoolSize(2).setInternalBlockingPoolSize(2)
+            .setPreferNativeTransport(true))
         .build();
     WebClient metricsClient = null;
     ProgressBar progress = settings.progress() ? new ProgressBar(progressOut) : null;
