@@ -54,28 +54,26 @@ public final class TrainCommand implements Callable<Integer> {
     try {
       JsonObject config = ServiceConfig.load(conf);
       JsonObject training = config.getJsonObject("training").copy();
-      if (epochs != null) {
-        training.put("epochs", epochs);
+      // Each given option: its flag (to record the command) and the training key it sets.
+      StringBuilder command = new StringBuilder("java -jar verticles/target/cifar-serve.jar train");
+      Object[][] given = {
+          {"--epochs", "epochs", epochs}, {"--train-limit", "trainLimit", trainLimit},
+          {"--test-limit", "testLimit", testLimit}, {"--batch-size", "batchSize", batchSize},
+          {"--seed", "seed", seed}, {"--no-flip", "horizontalFlip", noFlip ? false : null},
+          {"--save-each-epoch", "saveEachEpoch", saveEachEpoch ? true : null}};
+      for (Object[] option : given) {
+        if (option[2] != null) {
+          training.put((String) option[1], option[2]);
+          command.append(' ').append(option[0]);
+          if (!(option[2] instanceof Boolean)) {
+            command.append(' ').append(option[2]);
+          }
+        }
       }
-      if (trainLimit != null) {
-        training.put("trainLimit", trainLimit);
+      if (modelDir != null) {
+        command.append(" --model-dir ").append(modelDir);
       }
-      if (testLimit != null) {
-        training.put("testLimit", testLimit);
-      }
-      if (batchSize != null) {
-        training.put("batchSize", batchSize);
-      }
-      if (seed != null) {
-        training.put("seed", seed);
-      }
-      if (noFlip) {
-        training.put("horizontalFlip", false);
-      }
-      if (saveEachEpoch) {
-        training.put("saveEachEpoch", true);
-      }
-      TrainingOptions options = TrainingOptions.fromJson(training, commandLine());
+      TrainingOptions options = TrainingOptions.fromJson(training, command.toString());
       CifarDataset dataset = Datasets.open(config, cifarDir, System.out::println);
       ModelRepository repository = new ModelRepository(modelDir != null ? modelDir : Path.of(config.getString("modelDir")));
 
@@ -100,35 +98,5 @@ public final class TrainCommand implements Callable<Integer> {
       System.err.println("error: training failed: " + Cli.describe(e));
       return 1;
     }
-  }
-
-  /** The command as a user would type it again, recorded in the artifact's metadata. */
-  private String commandLine() {
-    StringBuilder sb = new StringBuilder("java -jar verticles/target/cifar-serve.jar train");
-    if (epochs != null) {
-      sb.append(" --epochs ").append(epochs);
-    }
-    if (trainLimit != null) {
-      sb.append(" --train-limit ").append(trainLimit);
-    }
-    if (testLimit != null) {
-      sb.append(" --test-limit ").append(testLimit);
-    }
-    if (batchSize != null) {
-      sb.append(" --batch-size ").append(batchSize);
-    }
-    if (seed != null) {
-      sb.append(" --seed ").append(seed);
-    }
-    if (noFlip) {
-      sb.append(" --no-flip");
-    }
-    if (saveEachEpoch) {
-      sb.append(" --save-each-epoch");
-    }
-    if (modelDir != null) {
-      sb.append(" --model-dir ").append(modelDir);
-    }
-    return sb.toString();
   }
 }

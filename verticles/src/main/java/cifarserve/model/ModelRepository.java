@@ -41,34 +41,33 @@ public final class ModelRepository {
 
   /** Writes network and metadata atomically; returns the metadata file. */
   public Path save(MultiLayerNetwork network, JsonObject metadata) throws IOException {
+    return write(metadata, tmpModel -> {
+      ModelSerializer.writeModel(network, tmpModel.toFile(), false);
+      metadata.put("modelBytes", Files.size(tmpModel));
+    });
+  }
+
+  /** Stores an artifact received as bytes (from another node), with the same atomicity. */
+  public Path saveBytes(byte[] modelZip, JsonObject metadata) throws IOException {
+    return write(metadata, tmpModel -> Files.write(tmpModel, modelZip));
+  }
+
+  private interface ModelWriter {
+    void writeTo(Path tmpModel) throws IOException;
+  }
+
+  /** Model into a temp file, metadata into another, then both renamed: the metadata last. */
+  private Path write(JsonObject metadata, ModelWriter modelWriter) throws IOException {
     String version = requireVersion(metadata);
     Files.createDirectories(directory);
     Path tmpModel = Files.createTempFile(directory, ".tmp-" + version, ".zip");
     Path tmpMeta = Files.createTempFile(directory, ".tmp-" + version, ".json");
     try {
-      ModelSerializer.writeModel(network, tmpModel.toFile(), false);
-      metadata.put("modelBytes", Files.size(tmpModel));
+      modelWriter.writeTo(tmpModel);
       Files.writeString(tmpMeta, metadata.encodePrettily() + "\n", StandardCharsets.UTF_8);
       move(tmpModel, modelFile(version));
       move(tmpMeta, metadataFile(version));
       return metadataFile(version);
-    } finally {
-      Files.deleteIfExists(tmpModel);
-      Files.deleteIfExists(tmpMeta);
-    }
-  }
-
-  /** Stores an artifact received as bytes (from another node), with the same atomicity. */
-  public void saveBytes(byte[] modelZip, JsonObject metadata) throws IOException {
-    String version = requireVersion(metadata);
-    Files.createDirectories(directory);
-    Path tmpModel = Files.createTempFile(directory, ".tmp-" + version, ".zip");
-    Path tmpMeta = Files.createTempFile(directory, ".tmp-" + version, ".json");
-    try {
-      Files.write(tmpModel, modelZip);
-      Files.writeString(tmpMeta, metadata.encodePrettily() + "\n", StandardCharsets.UTF_8);
-      move(tmpModel, modelFile(version));
-      move(tmpMeta, metadataFile(version));
     } finally {
       Files.deleteIfExists(tmpModel);
       Files.deleteIfExists(tmpMeta);
