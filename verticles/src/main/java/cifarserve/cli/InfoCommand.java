@@ -17,6 +17,7 @@ public final class InfoCommand implements Callable<Integer> {
     System.out.println("versions: " + BuildInfo.toJson().encode());
     System.out.println("backend: " + Nd4j.getBackend().getClass().getName());
     env.stringPropertyNames().stream().sorted().forEach(k -> System.out.println("  " + k + " = " + env.get(k)));
+    System.out.println("engine: " + cifarserve.model.CifarCnn.engineReport(cifarserve.model.CifarCnn.newNetwork(1)));
     System.out.println("javacpp cache: " + System.getProperty("org.bytedeco.javacpp.cachedir",
         System.getProperty("user.home") + "/.javacpp/cache"));
     return 0;

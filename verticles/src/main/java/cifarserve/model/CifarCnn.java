@@ -81,6 +81,23 @@ public final class CifarCnn {
     return new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build();
   }
 
+  /**
+   * Which layers run on oneDNN helpers, e.g. "oneDNN helpers on 6 of 6 conv/pool layers". Fewer means
+   * the slow built-in path (see org.nd4j.nativeblas.Nd4jCpu): logged at start so it is never silent.
+   */
+  public static String engineReport(MultiLayerNetwork network) {
+    int convAndPool = 0;
+    int helped = 0;
+    for (org.deeplearning4j.nn.api.Layer layer : network.getLayers()) {
+      if (layer instanceof org.deeplearning4j.nn.layers.convolution.ConvolutionLayer
+          || layer instanceof org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer) {
+        convAndPool++;
+        helped += layer.getHelper() != null ? 1 : 0;
+      }
+    }
+    return "oneDNN helpers on " + helped + " of " + convAndPool + " conv/pool layers";
+  }
+
   /** Human-readable summary stored in the artifact's metadata. */
   public static String describe() {
     return "Conv32(3x3,same)-ReLU-Dropout(0.25)-Conv32-ReLU-MaxPool2 -> Conv64-ReLU-Dropout(0.25)-Conv64-ReLU-MaxPool2"

@@ -56,6 +56,8 @@ public final class Trainer {
     CifarImages test = dataset.testImages(options.testLimit());
 
     MultiLayerNetwork network = CifarCnn.newNetwork(options.seed());
+    progress.accept(TrainingProgress.phase(TrainingProgress.LOADING_DATA, options.epochs(), seconds(started),
+        "network ready: " + CifarCnn.engineReport(network)));
     Result[] last = new Result[1];
     fit(network, train, options, progress, cancelled, started, (epochsDone, loss) -> {
       last[0] = evaluateAndSave(network, train, test, options, epochsDone, loss, started, progress);
