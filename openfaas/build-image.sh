@@ -139,6 +139,13 @@ log "libnd4j build: ${ND4J_CLASSIFIER:-none}"
 mapfile -t ND4J_ENTRIES < <(printf '%s\n' "${SO_ENTRIES[@]}" | grep "^$ND4J_BINDINGS/$ND4J_CLASSIFIER/" || true)
 mapfile -t OTHER_ENTRIES < <(printf '%s\n' "${SO_ENTRIES[@]}" | grep -v "^$ND4J_BINDINGS/" || true)
 (cd "$NATIVES_TMP" && "$JAVA_HOME/bin/jar" xf "$JAR" "${ND4J_ENTRIES[@]}" "${OTHER_ENTRIES[@]}")
+# libnd4j's onednn builds carry oneDNN inside libnd4jcpu.so: the separate org.bytedeco dnnl libraries
+# (~60 MB) are then never loaded (checked in the container: /proc/PID/maps) and are left out
+ND4J_LIB=$NATIVES_TMP/$ND4J_BINDINGS/$ND4J_CLASSIFIER/libnd4jcpu.so
+if command -v readelf > /dev/null && [[ -f $ND4J_LIB ]] && ! readelf -d "$ND4J_LIB" | grep -q 'NEEDED.*libdnnl'; then
+  mapfile -t OTHER_ENTRIES < <(printf '%s\n' "${OTHER_ENTRIES[@]}" | grep -v '^org/bytedeco/dnnl/' || true)
+  log "libnd4jcpu.so does not link libdnnl: leaving out org/bytedeco/dnnl natives"
+fi
 # flatten, libnd4j's files first; a same-named file elsewhere (e.g. another libgomp.so.1) is skipped:
 # a process maps one library per soname anyway
 for so in "${ND4J_ENTRIES[@]}" "${OTHER_ENTRIES[@]}"; do
@@ -165,8 +172,7 @@ EXTRA_LD_PATH=$RFS/app/native copy_deps $(find "$RFS/app/native" -type f)
 log "slimming the jar (dropping its JavaCPP native libraries: those used are in /app/native)"
 "$JAVA_HOME/bin/java" "$ROOT/openfaas/SlimJar.java" "$JAR" "$RFS/app/cifar-serve.jar" "$NATIVE_RE" >&2
 
-# 5. smoke test inside the image tree (chroot, the image's own paths): ND4J must initialise from
-# /app/native alone; JavaCPP's fallback cache (/tmp/javacpp) must stay without libraries.
+# 5. runs inside the image tree (chroot: the image's own paths, so what they record is valid there)
 in_image() {
   local runner=(unshare --mount --fork)
   [[ $EUID -eq 0 ]] || runner=(unshare --map-root-user --mount --fork)
@@ -174,8 +180,45 @@ in_image() {
     mount --rbind /proc "$r/proc"; mount --rbind /dev "$r/dev"
     exec chroot "$r" "$@"' in_image "$RFS" "$@"
 }
-log "smoke test in the image tree: java -jar /app/cifar-serve.jar info"
-LD_LIBRARY_PATH=/app/native in_image /opt/java/bin/java "${JVM_FLAGS[@]}" -jar /app/cifar-serve.jar info > "$OUT/info.txt" 2>&1 \
+
+# 5a. an application class-data-sharing archive (/app/app.jsa, JDK 17 dynamic AppCDS): the classes a
+# cold start loads (Vert.x, ND4J, DL4J, the model's), recorded by serving once: start, /_/health 200,
+# one classification, GET /, SIGTERM. In a private network namespace (its own loopback) so it can
+# neither clash with nor be reached by anything on the host. APPCDS=0 skips it.
+APPCDS_FLAGS=()
+if [[ ${APPCDS:-1} == 1 ]] && command -v ip > /dev/null && command -v curl > /dev/null; then
+  log "recording the AppCDS archive: serve + one classification in the image tree (isolated network)"
+  head -c 3072 /dev/urandom > "$RFS/tmp/probe.rgb"
+  runner=(unshare --mount --net --fork)
+  [[ $EUID -eq 0 ]] || runner=(unshare --map-root-user --mount --net --fork)
+  if LD_LIBRARY_PATH=/app/native HTTP_PORT=8080 timeout 600 "${runner[@]}" sh -c 'r=$1; shift
+      ip link set lo up && mount --rbind /proc "$r/proc" && mount --rbind /dev "$r/dev" || exit 1
+      chroot "$r" "$@" &
+      pid=$!
+      i=0
+      until curl -sf -o /dev/null --max-time 2 http://127.0.0.1:8080/_/health; do
+        i=$((i + 1)); [ $i -gt 360 ] && break; kill -0 $pid 2> /dev/null || exit 1; sleep 0.5
+      done
+      curl -s -o /dev/null --max-time 60 -H "Content-Type: application/octet-stream" --data-binary @"$r/tmp/probe.rgb" http://127.0.0.1:8080/v1/classify
+      curl -s -o /dev/null --max-time 10 http://127.0.0.1:8080/
+      kill -TERM $pid; wait $pid' appcds "$RFS" \
+      /opt/java/bin/java -XX:ArchiveClassesAtExit=/app/app.jsa "${JVM_FLAGS[@]}" -jar /app/cifar-serve.jar serve --conf /app/conf/openfaas.json \
+      > "$OUT/appcds.log" 2>&1 && [[ -s $RFS/app/app.jsa ]]; then
+    APPCDS_FLAGS=(-XX:SharedArchiveFile=/app/app.jsa)
+    log "AppCDS archive: $(du -m "$RFS/app/app.jsa" | cut -f1) MiB"
+  else
+    tail -5 "$OUT/appcds.log" >&2
+    log "WARNING: no AppCDS archive (see $OUT/appcds.log): the image starts without it"
+    rm -f "$RFS/app/app.jsa"
+  fi
+  rm -rf "$RFS"/tmp/* "$RFS"/tmp/.[!.]* 2> /dev/null || true
+fi
+JVM_FLAGS+=("${APPCDS_FLAGS[@]}")
+
+# 5b. smoke test with the final flags: ND4J must initialise from /app/native alone (JavaCPP's fallback
+# cache /tmp/javacpp must stay without libraries) and the CDS archives must map (-Xshare:on fails if not)
+log "smoke test in the image tree: java -Xshare:on -jar /app/cifar-serve.jar info"
+LD_LIBRARY_PATH=/app/native in_image /opt/java/bin/java -Xshare:on "${JVM_FLAGS[@]}" -jar /app/cifar-serve.jar info > "$OUT/info.txt" 2>&1 \
   || { cat "$OUT/info.txt" >&2; die "'info' failed inside the image tree"; }
 EXTRACTED=$(find "$RFS/tmp" -type f -name '*.so*' ! -name 'libopenblas_nolapack.so*')
 if [[ -n $EXTRACTED ]]; then
@@ -188,6 +231,7 @@ CTX=$OUT/function-context
 rm -rf "$CTX"; mkdir -p "$CTX"
 cp "$ROOT/openfaas/Dockerfile" "$CTX/Dockerfile"
 cp -al "$RFS/app" "$CTX/app"
+rm -f "$CTX/app/app.jsa"   # recorded against this image's own JDK: useless (and disabling CDS) on a JRE base
 
 # 6. the image archive (docker save format: manifest.json + config + one tar per layer)
 IMG=$OUT/image
@@ -206,7 +250,7 @@ log "writing layers"
 add_layer base opt lib64 $(cd "$RFS" && ls -d lib usr 2>/dev/null) etc tmp proc dev
 add_layer natives app/native
 add_layer models app/models
-add_layer app app/cifar-serve.jar app/conf
+add_layer app app/cifar-serve.jar app/conf $(cd "$RFS" && ls app/app.jsa 2> /dev/null)
 
 join() { local IFS=,; echo "$*"; }
 json_array() { local out=() a; for a in "$@"; do out+=("\"$a\""); done; join "${out[@]}"; }

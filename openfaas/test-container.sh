@@ -15,8 +15,8 @@
 #      and docker stop during a bounded burst: every request is answered (200) or refused cleanly
 #      (connection refused, 503, 429): no reset or empty reply mid-request
 #   5. image size; nothing written outside /tmp (read-only root + empty `docker diff`); idle memory
-#   6. cold start without the build-time native unpacking (the plain fat jar, JavaCPP extracting into
-#      /tmp at start), for comparison (skipped with COMPARE_EXTRACT=0 or without the fat jar)
+#   6. what the build-time work buys: 3 cold starts without the AppCDS archive, and 2 with the plain fat
+#      jar (JavaCPP extracting its natives into /tmp at start); skipped with COMPARE_EXTRACT=0
 # Figures go to openfaas/target/container-test.json. Exit status 0 only if every check passed.
 # If dockerd cannot start, this fails loudly (it never skips).
 set -uo pipefail
@@ -227,6 +227,21 @@ mem_of() {
   fi
   echo "${usage:+$((usage / 1048576))} $rss"
 }
+# CPU time the container has used so far, in ms (cgroup v1 cpuacct or v2 cpu.stat): a cold-start figure
+# that depends less on what else the machine is doing than wall time does
+cpu_ms_of() {
+  local pid cg
+  pid=$(pid_of "$1")
+  if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+    cg=$(awk -F: '$1 == "0" {print $3}' "/proc/$pid/cgroup")
+    awk '$1 == "usage_usec" {print int($2 / 1000)}' "/sys/fs/cgroup$cg/cpu.stat" 2> /dev/null
+  else
+    cg=$(awk -F: '$2 ~ /(^|,)cpuacct(,|$)/ {print $3}' "/proc/$pid/cgroup")
+    for d in /sys/fs/cgroup/cpuacct /sys/fs/cgroup/cpu,cpuacct; do
+      [[ -f $d$cg/cpuacct.usage ]] && { echo $(( $(cat "$d$cg/cpuacct.usage") / 1000000 )); return; }
+    done
+  fi
+}
 # open_held: opens a classification request and sends its headers only (body held back); fd in HELD_FD
 open_held() {
   exec {HELD_FD}<> "/dev/tcp/127.0.0.1/$PORT" || return 1
@@ -240,20 +255,21 @@ finish_held() {
 close_fd() { local fd=$1; exec {fd}>&-; }
 
 # ---------------------------------------------------------------- 1. cold starts
-declare -a RUN_MS=() HEALTH_MS=() READY_MS=() CLASS_MS=() EXIT_CODES=()
+declare -a RUN_MS=() HEALTH_MS=() READY_MS=() CLASS_MS=() CPU_HEALTH_MS=() CPU_CLASS_MS=() EXIT_CODES=()
 ROOT_BODY=""; ROOT_CODE=""; IDLE_MEM=""; TMP_LISTING=""; DIFF_OUT="(not run)"
 for i in $(seq 1 "$COLD_STARTS"); do
   t0=$(now_ms)
   c=$(run_fn) || { fail "cold start $i: docker run"; continue; }
   t_run=$(now_ms)
   if ! wait_for "$c" /_/health 200 180; then fail "cold start $i: /_/health never 200"; stop_fn "$c" 5 > /dev/null; continue; fi
-  t_health=$(now_ms)
+  t_health=$(now_ms); cpu_health=$(cpu_ms_of "$c")
   wait_for "$c" /_/ready 200 30 || fail "cold start $i: /_/ready never 200"
   t_ready=$(now_ms)
-  answer=$(classify_raw); t_class=$(now_ms)
+  answer=$(classify_raw); t_class=$(now_ms); cpu_class=$(cpu_ms_of "$c")
   if is_cat "$answer"; then
     RUN_MS+=($((t_run - t0))); HEALTH_MS+=($((t_health - t0))); READY_MS+=($((t_ready - t0))); CLASS_MS+=($((t_class - t0)))
-    say "cold start $i: docker run ${RUN_MS[-1]} ms, /_/health 200 at ${HEALTH_MS[-1]} ms, /_/ready 200 at ${READY_MS[-1]} ms, first classification (cat) at ${CLASS_MS[-1]} ms"
+    CPU_HEALTH_MS+=(${cpu_health:-0}); CPU_CLASS_MS+=(${cpu_class:-0})
+    say "cold start $i: docker run ${RUN_MS[-1]} ms, /_/health 200 at ${HEALTH_MS[-1]} ms, /_/ready 200 at ${READY_MS[-1]} ms, first classification ($(grep -o '"label" *: *"[a-z]*"' <<< "$answer")) at ${CLASS_MS[-1]} ms; CPU used: ${cpu_health:-?} ms to health, ${cpu_class:-?} ms to the first answer"
   else
     fail "cold start $i: first classification is not cat/3: $answer"
   fi
@@ -285,7 +301,9 @@ check "every cold-start container exited 0 on docker stop (codes: ${EXIT_CODES[*
   bash -c '[[ -n $0 ]] && ! grep -qv "^0$" <<< "$0"' "$(printf '%s\n' "${EXIT_CODES[@]}")"
 MED_RUN=$(printf '%s\n' "${RUN_MS[@]}" | median); MED_HEALTH=$(printf '%s\n' "${HEALTH_MS[@]}" | median)
 MED_READY=$(printf '%s\n' "${READY_MS[@]}" | median); MED_CLASS=$(printf '%s\n' "${CLASS_MS[@]}" | median)
+MED_CPU_HEALTH=$(printf '%s\n' "${CPU_HEALTH_MS[@]}" | median); MED_CPU_CLASS=$(printf '%s\n' "${CPU_CLASS_MS[@]}" | median)
 say "COLD START median of ${#CLASS_MS[@]}: docker run $MED_RUN ms | /_/health 200 $MED_HEALTH ms | /_/ready 200 $MED_READY ms | first classification $MED_CLASS ms"
+say "COLD START CPU median: $MED_CPU_HEALTH ms to /_/health 200, $MED_CPU_CLASS ms to the first answer (load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
 
 # ---------------------------------------------------------------- 3. health contract at max_inflight
 say "health contract with max_inflight=2"
@@ -359,36 +377,56 @@ check "burst: every request answered or refused cleanly (no reset mid-request)" 
 check "burst: some requests were answered (got $OK)" test "$OK" -gt 0
 check "burst: exit code 0 (got $BURST_EXIT)" test "$BURST_EXIT" = 0
 
-# ---------------------------------------------------------------- 6. without the build-time native unpacking
-CMP_HEALTH=(); CMP_CLASS=(); CMP_MEM=""
-FAT_JAR=$(cat "$OUT/jar-path" 2> /dev/null || echo "$ROOT/verticles/target/cifar-serve.jar")
-if [[ $COMPARE_EXTRACT == 1 && -f $FAT_JAR ]]; then
-  say "comparison: the plain fat jar, JavaCPP extracting its natives into /tmp at every start (3 starts)"
-  for i in 1 2 3; do
+# ---------------------------------------------------------------- 6. what the build-time work buys
+# variant NAME COUNT [docker run options] -- [java arguments]: COUNT cold starts of the image run differently;
+# sets V_HEALTH, V_CLASS, V_CPU (medians, ms) and V_MEM ("cgroup-MiB rss-MiB" after the first start)
+variant() {
+  local name=$1 count=$2; shift 2
+  local hs=() cs=() cpus=() i c t0 t_h t_c cpu_h answer
+  V_MEM=""
+  say "comparison: $name ($count starts)"
+  for i in $(seq 1 "$count"); do
     t0=$(now_ms)
-    c=$(run_fn -v "$FAT_JAR:/opt/fat/cifar-serve.jar:ro" --tmpfs /tmp:exec,size=1g -e LD_LIBRARY_PATH= --entrypoint /opt/java/bin/java \
-         -- -Djava.awt.headless=true -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp -jar /opt/fat/cifar-serve.jar serve --conf /app/conf/openfaas.json) || { fail "comparison run"; break; }
-    if wait_for "$c" /_/health 200 180; then
-      t_h=$(now_ms); answer=$(classify_raw); t_c=$(now_ms)
-      if is_cat "$answer"; then CMP_HEALTH+=($((t_h - t0))); CMP_CLASS+=($((t_c - t0))); fi
-      say "  start $i: /_/health 200 at $((t_h - t0)) ms, first classification at $((t_c - t0)) ms"
-      (( i == 1 )) && { sleep 5; CMP_MEM=$(mem_of "$c"); say "  idle memory: cgroup ${CMP_MEM% *} MiB (incl. /tmp), JVM RSS ${CMP_MEM#* } MiB"; }
+    c=$(run_fn "$@") || { fail "comparison run ($name)"; break; }
+    if wait_for "$c" /_/health 200 240; then
+      t_h=$(now_ms); cpu_h=$(cpu_ms_of "$c"); answer=$(classify_raw); t_c=$(now_ms)
+      if is_cat "$answer"; then hs+=($((t_h - t0))); cs+=($((t_c - t0))); cpus+=(${cpu_h:-0}); fi
+      say "  start $i: /_/health 200 at $((t_h - t0)) ms (CPU used: ${cpu_h:-?} ms), first classification at $((t_c - t0)) ms"
+      (( i == 1 )) && { sleep 5; V_MEM=$(mem_of "$c"); say "  idle memory: cgroup ${V_MEM% *} MiB (incl. /tmp), JVM RSS ${V_MEM#* } MiB"; }
     fi
     stop_fn "$c" 10 > /dev/null; docker rm "$c" > /dev/null
   done
-  CMP_MED_HEALTH=$(printf '%s\n' "${CMP_HEALTH[@]}" | median); CMP_MED_CLASS=$(printf '%s\n' "${CMP_CLASS[@]}" | median)
-  say "COMPARISON median: unpacked at build time: health $MED_HEALTH ms, first classification $MED_CLASS ms;" \
-      "extracted at start: health $CMP_MED_HEALTH ms, first classification $CMP_MED_CLASS ms"
+  V_HEALTH=$(printf '%s\n' "${hs[@]}" | median); V_CLASS=$(printf '%s\n' "${cs[@]}" | median); V_CPU=$(printf '%s\n' "${cpus[@]}" | median)
+  say "  median: /_/health 200 at $V_HEALTH ms (CPU $V_CPU ms), first classification at $V_CLASS ms"
+  V_JSON="{\"healthMs\": $(json_list "${hs[@]}"), \"firstClassificationMs\": $(json_list "${cs[@]}"), \"cpuToHealthMs\": $(json_list "${cpus[@]}"),"
+  V_JSON+=" \"median\": {\"healthMs\": $V_HEALTH, \"firstClassificationMs\": $V_CLASS, \"cpuToHealthMs\": $V_CPU},"
+  V_JSON+=" \"idleMemoryMiB\": {\"cgroup\": $(json_num "${V_MEM% *}"), \"jvmRss\": $(json_num "${V_MEM#* }")}}"
+}
+json_list() { local IFS=,; echo "[$*]"; }
+json_num() { [[ -n ${1:-} ]] && echo "$1" || echo null; }
+NO_APPCDS_JSON=null; FAT_JSON=null
+if [[ $COMPARE_EXTRACT == 1 ]]; then
+  mapfile -t ENTRY < <(docker image inspect -f '{{range .Config.Entrypoint}}{{println .}}{{end}}' "$IMAGE" | sed '/^$/d')
+  if printf '%s\n' "${ENTRY[@]}" | grep -q '^-XX:SharedArchiveFile='; then
+    mapfile -t NO_APPCDS < <(printf '%s\n' "${ENTRY[@]:1}" | grep -v '^-XX:SharedArchiveFile=')
+    variant "the same image without its AppCDS archive (JDK CDS only)" 3 --entrypoint "${ENTRY[0]}" -- "${NO_APPCDS[@]}"
+    NO_APPCDS_JSON=$V_JSON
+  fi
+  FAT_JAR=$(cat "$OUT/jar-path" 2> /dev/null || echo "$ROOT/verticles/target/cifar-serve.jar")
+  if [[ -f $FAT_JAR ]]; then
+    variant "the plain fat jar, JavaCPP extracting its natives into /tmp at every start (no AppCDS)" 2 \
+      -v "$FAT_JAR:/opt/fat/cifar-serve.jar:ro" --tmpfs /tmp:exec,size=1g -e LD_LIBRARY_PATH= --entrypoint /opt/java/bin/java \
+      -- -Djava.awt.headless=true -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp -jar /opt/fat/cifar-serve.jar serve --conf /app/conf/openfaas.json
+    FAT_JSON=$V_JSON
+  else
+    say "no fat jar at $FAT_JAR: comparison with JavaCPP extraction at start skipped"
+  fi
 else
-  CMP_MED_HEALTH=null; CMP_MED_CLASS=null
-  say "comparison without build-time unpacking skipped (COMPARE_EXTRACT=$COMPARE_EXTRACT, fat jar: $FAT_JAR)"
+  say "comparisons skipped (COMPARE_EXTRACT=0)"
 fi
 
 # ---------------------------------------------------------------- figures
-json_list() { local IFS=,; echo "[$*]"; }
-json_num() { [[ -n ${1:-} ]] && echo "$1" || echo null; }
 IDLE_CG=${IDLE_MEM% *}; IDLE_RSS=${IDLE_MEM#* }
-CMP_CG=${CMP_MEM% *}; CMP_RSS=${CMP_MEM#* }
 cat > "$RESULTS" <<EOF
 {
   "image": "$IMAGE",
@@ -401,16 +439,17 @@ cat > "$RESULTS" <<EOF
     "healthMs": $(json_list "${HEALTH_MS[@]}"),
     "readyMs": $(json_list "${READY_MS[@]}"),
     "firstClassificationMs": $(json_list "${CLASS_MS[@]}"),
-    "median": {"dockerRunMs": $MED_RUN, "healthMs": $MED_HEALTH, "readyMs": $MED_READY, "firstClassificationMs": $MED_CLASS}
+    "cpuToHealthMs": $(json_list "${CPU_HEALTH_MS[@]}"),
+    "cpuToFirstClassificationMs": $(json_list "${CPU_CLASS_MS[@]}"),
+    "median": {"dockerRunMs": $MED_RUN, "healthMs": $MED_HEALTH, "readyMs": $MED_READY, "firstClassificationMs": $MED_CLASS,
+               "cpuToHealthMs": $MED_CPU_HEALTH, "cpuToFirstClassificationMs": $MED_CPU_CLASS},
+    "loadAverage": "$(cut -d' ' -f1-3 /proc/loadavg)"
   },
   "idleMemoryMiB": {"cgroup": $(json_num "$IDLE_CG"), "jvmRss": $(json_num "$IDLE_RSS")},
   "maxInflightCheck": {"readyAtMax": "$READY_FULL", "thirdRequest": "$THIRD", "method": "$INFLIGHT_METHOD"},
   "burstDuringStop": {"total": $TOTAL, "ok": $OK, "okAfterSigterm": $OK_AFTER, "refusedCleanly": $REFUSED, "broken": $BROKEN, "exitCode": $BURST_EXIT},
-  "withoutBuildTimeUnpacking": {
-    "healthMs": $(json_list "${CMP_HEALTH[@]}"), "firstClassificationMs": $(json_list "${CMP_CLASS[@]}"),
-    "median": {"healthMs": $CMP_MED_HEALTH, "firstClassificationMs": $CMP_MED_CLASS},
-    "idleMemoryMiB": {"cgroup": $(json_num "$CMP_CG"), "jvmRss": $(json_num "$CMP_RSS")}
-  },
+  "withoutAppCds": $NO_APPCDS_JSON,
+  "fatJarExtractingAtStart": $FAT_JSON,
   "checks": {"passed": $PASSED, "failed": $FAILED}
 }
 EOF
