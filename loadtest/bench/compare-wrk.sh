@@ -13,7 +13,7 @@
 # (--exit-after) and are killed by PID on exit. Only 127.0.0.1 is contacted.
 #
 # Usage: loadtest/bench/compare-wrk.sh [results-file]
-#   env: CONNECTIONS="16 64" ROUNDS=3 DURATION=5 DELAY_MS=10 RATE=400 PORT=18180 JAVA_OPTS=
+#   env: CONNECTIONS="16 64" ROUNDS=3 DURATION=5 WARMUP=3s DELAY_MS=10 RATE=400 PORT=18180 JAVA_OPTS=
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -26,6 +26,7 @@ RATE="${RATE:-400}"
 PORT="${PORT:-18180}"
 DELAY_PORT=$((PORT + 1))
 JAVA_OPTS="${JAVA_OPTS:-}"
+WARMUP="${WARMUP:-3s}"
 OUT="${1:-$HERE/results/compare-wrk-$(date -u +%Y%m%dT%H%M%SZ).txt}"
 
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 2; }
@@ -48,29 +49,31 @@ start_server() { # port delay_ms
   echo "serve-hello on port $1 did not start" >&2; cat "$WORK/server-$1.log" >&2; exit 1
 }
 
-# wrk's figures -> "rps p50 p90 p99" (ms)
+# wrk's figures -> "rps p50 p90 p99 cpu_us_per_request" (ms); CPU from /usr/bin/time (user+sys)
 wrk_run() { # connections url
-  wrk -t1 -c"$1" -d"${DURATION}s" --latency "$2" >"$WORK/wrk.txt" 2>&1
-  python3 - "$WORK/wrk.txt" <<'PY'
+  /usr/bin/time -f "CPU %U %S" -o "$WORK/wrk.cpu" wrk -t1 -c"$1" -d"${DURATION}s" --latency "$2" >"$WORK/wrk.txt" 2>&1
+  python3 - "$WORK/wrk.txt" "$WORK/wrk.cpu" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
+user, sys_ = map(float, re.search(r"CPU ([\d.]+) ([\d.]+)", open(sys.argv[2]).read()).groups())
+count = int(re.search(r"(\d+) requests in", text).group(1))
 def ms(v):
     n, unit = re.match(r"([\d.]+)(us|ms|s)", v).groups()
     return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
 pct = {p: ms(v) for p, v in re.findall(r"^\s+(50|90|99)%\s+(\S+)", text, re.M)}
-print(f"{rps:.0f} {pct['50']:.3f} {pct['90']:.3f} {pct['99']:.3f}")
+print(f"{rps:.0f} {pct['50']:.3f} {pct['90']:.3f} {pct['99']:.3f} {(user + sys_) * 1e6 / max(1, count):.1f}")
 PY
 }
 
-# cifar-loadtest's figures -> "rps p50 p90 p99" (ms), from its --json
+# cifar-loadtest's figures -> "rps p50 p90 p99 cpu_us_per_request" (ms), from its --json (CPU of the measured phase)
 ours_run() { # extra args... url
   java $JAVA_OPTS -jar "$JAR" --progress never --json "$WORK/ours.json" "$@" >"$WORK/ours.txt" 2>&1
   python3 - "$WORK/ours.json" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
 l = j["latencyMs"]
-print(f"{j['throughputPerSecond']:.0f} {l['p50']:.3f} {l['p90']:.3f} {l['p99']:.3f}")
+print(f"{j['throughputPerSecond']:.0f} {l['p50']:.3f} {l['p90']:.3f} {l['p99']:.3f} {j['generator']['cpuMicrosPerRequest']:.1f}")
 PY
 }
 
@@ -85,7 +88,7 @@ DELAY_URL="http://127.0.0.1:$DELAY_PORT/"
   echo "# cifar-loadtest vs wrk, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "# host: $(nproc) cores, $(uname -r), $(java -version 2>&1 | head -1), $(wrk --version 2>&1 | head -1 | cut -c1-40)"
   echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg); cpu pressure: $(head -1 /proc/pressure/cpu 2>/dev/null || echo n/a)"
-  echo "# rounds=$ROUNDS duration=${DURATION}s; ours: -k --threads 1 --warmup 2s (JIT), wrk: -t1; JAVA_OPTS='$JAVA_OPTS'"
+  echo "# rounds=$ROUNDS duration=${DURATION}s; ours: -k --threads 1 --warmup $WARMUP (JIT), wrk: -t1; JAVA_OPTS='$JAVA_OPTS'"
 } | tee "$OUT"
 
 # Warm both servers' JIT once (not measured).
@@ -95,24 +98,24 @@ wrk -t1 -c16 -d2s "$DELAY_URL" >/dev/null 2>&1 || true
 echo "## A. throughput, trivial endpoint (req/s)" | tee -a "$OUT"
 TABLE_A=()
 for c in $CONNECTIONS; do
-  W=(); O=()
+  W=(); O=(); WC=(); OC=()
   for r in $(seq 1 "$ROUNDS"); do
-    read -r wr _ _ _ < <(wrk_run "$c" "$URL")
-    read -r orps _ _ _ < <(ours_run -k -c "$c" -t "$DURATION" --warmup 2s "$URL")
-    echo "c=$c round=$r wrk=$wr ours=$orps ratio=$(python3 -c "print(round($orps/$wr,3))")" | tee -a "$OUT"
-    W+=("$wr"); O+=("$orps")
+    read -r wr _ _ _ wcpu < <(wrk_run "$c" "$URL")
+    read -r orps _ _ _ ocpu < <(ours_run -k -c "$c" -t "$DURATION" --warmup "$WARMUP" "$URL")
+    echo "c=$c round=$r wrk=$wr ours=$orps ratio=$(python3 -c "print(round($orps/max(1,$wr),3))") cpu_us/req wrk=$wcpu ours=$ocpu" | tee -a "$OUT"
+    W+=("$wr"); O+=("$orps"); WC+=("$wcpu"); OC+=("$ocpu")
   done
-  mw=$(median "${W[@]}"); mo=$(median "${O[@]}")
-  ratio=$(python3 -c "print(round($mo/$mw,2))")
-  echo "c=$c median wrk=$mw ours=$mo ratio=$ratio" | tee -a "$OUT"
-  TABLE_A+=("| $c | $(printf %.0f "$mw") | $(printf %.0f "$mo") | $ratio |")
+  mw=$(median "${W[@]}"); mo=$(median "${O[@]}"); mwc=$(median "${WC[@]}"); moc=$(median "${OC[@]}")
+  ratio=$(python3 -c "print(round($mo/max(1,$mw),2))")
+  echo "c=$c median wrk=$mw ours=$mo ratio=$ratio cpu_us/req wrk=$mwc ours=$moc" | tee -a "$OUT"
+  TABLE_A+=("| $c | $(printf %.0f "$mw") | $(printf %.0f "$mo") | $ratio | $mwc | $moc |")
 done
 
 echo "## B. percentiles against a known ${DELAY_MS} ms latency (ms)" | tee -a "$OUT"
 c=16
-read -r wr w50 w90 w99 < <(wrk_run "$c" "$DELAY_URL")
-read -r cr c50 c90 c99 < <(ours_run -k -c "$c" -t "$DURATION" --warmup 2s "$DELAY_URL")
-read -r orr o50 o90 o99 < <(ours_run -k -c "$c" --rate "$RATE" --duration "$DURATION" --warmup 2s "$DELAY_URL")
+read -r wr w50 w90 w99 _ < <(wrk_run "$c" "$DELAY_URL")
+read -r cr c50 c90 c99 _ < <(ours_run -k -c "$c" -t "$DURATION" --warmup "$WARMUP" "$DELAY_URL")
+read -r orr o50 o90 o99 _ < <(ours_run -k -c "$c" --rate "$RATE" --duration "$DURATION" --warmup "$WARMUP" "$DELAY_URL")
 echo "wrk closed c=$c: rps=$wr p50=$w50 p90=$w90 p99=$w99" | tee -a "$OUT"
 echo "ours closed c=$c: rps=$cr p50=$c50 p90=$c90 p99=$c99" | tee -a "$OUT"
 echo "ours open $RATE/s c=$c (corrected): rps=$orr p50=$o50 p90=$o90 p99=$o99" | tee -a "$OUT"
@@ -120,8 +123,8 @@ pctdiff() { python3 -c "print(f'{100*($1-$2)/$2:+.1f} %')"; }
 
 {
   echo "## Markdown"
-  echo "| connections | wrk req/s (median of $ROUNDS) | cifar-loadtest req/s | ratio |"
-  echo "|---:|---:|---:|---:|"
+  echo "| connections | wrk req/s (median of $ROUNDS) | cifar-loadtest req/s | ratio | wrk CPU µs/req | cifar-loadtest CPU µs/req |"
+  echo "|---:|---:|---:|---:|---:|---:|"
   printf '%s\n' "${TABLE_A[@]}"
   echo
   echo "| ${DELAY_MS} ms endpoint, c=$c | p50 | p90 | p99 |"

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The command line end to end against a real local server with injected delays and status codes. */
-@Timeout(value = 40, unit = TimeUnit.SECONDS)
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
 class LoadGeneratorTest {
   @TempDir
   Path tmp;

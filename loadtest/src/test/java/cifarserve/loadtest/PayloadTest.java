@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** CIFAR-10 payloads: reading records, PNG encoding, rotation and accuracy under load. */
-@Timeout(value = 30, unit = TimeUnit.SECONDS)
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
 class PayloadTest {
   @TempDir
   Path tmp;

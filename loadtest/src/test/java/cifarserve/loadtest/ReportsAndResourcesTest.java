@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The "must show" run (--pid and --json), the metrics scrape, and every report file. */
-@Timeout(value = 40, unit = TimeUnit.SECONDS)
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
 class ReportsAndResourcesTest {
   @TempDir
   Path tmp;

@@ -43,7 +43,7 @@ import picocli.CommandLine.Spec;
         "open model (--rate, coordinated-omission corrected, like wrk2), target CPU/memory sampling and reports."},
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {"0:run finished within --max-failures", "1:failed requests exceeded --max-failures",
-        "2:invalid command line", "3:the run could not be done (bad target PID, unreadable file, ...)"})
+        "2:invalid command line", "3:the run could not be done (docker inspect failed, report not writable, ...)"})
 public final class LoadTestCommand implements Callable<Integer> {
   public static final int EXIT_FAILURE_BUDGET = 1;
   public static final int EXIT_RUN_ERROR = 3;

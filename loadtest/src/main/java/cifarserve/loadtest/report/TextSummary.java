@@ -62,6 +62,8 @@ public final class TextSummary {
     line(out, "Time per request:",
         f("%.3f [ms] (mean, across all concurrent requests)", elapsed * 1000 / Math.max(1, m.finished())));
     line(out, "Transfer rate:", f("%.2f [Kbytes/sec] received", m.bodyBytes() / 1024.0 / elapsed));
+    line(out, "Generator CPU:", f("%.1f %% of one core, %.0f us per request (this tool; ~100 %% per --threads = it sets the pace)",
+        r.generatorCpuPercent(), r.generatorCpuMicrosPerRequest()));
     out.println();
     StringBuilder codes = new StringBuilder();
     for (Map.Entry<Integer, Long> e : m.statusCounts().entrySet()) {

@@ -27,6 +27,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -48,7 +49,10 @@ public final class LoadTestRun {
     int threads = Math.max(1, Math.min(settings.threads(), settings.connections()));
     Vertx vertx = Vertx.builder()
         .with(new VertxOptions().setEventLoopPoolSize(threads).setWorkerPoolSize(2).setInternalBlockingPoolSize(2)
-            .setPreferNativeTransport(true))
+            .setPreferNativeTransport(true)
+            // One-off class initialisation (Netty's JFR events) can take seconds on a saturated host;
+            // warn only beyond that, so logs are not flooded with false "blocked" alarms.
+            .setMaxEventLoopExecuteTime(10).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS))
         .build();
     WebClient metricsClient = null;
     ProgressBar progress = settings.progress() ? new ProgressBar(progressOut) : null;
@@ -97,8 +101,10 @@ public final class LoadTestRun {
           settings.duration() == null ? PhasePlan.UNLIMITED : settings.duration().toNanos(),
           settings.rate(), payloadSequence);
       Instant startedAt = Instant.now();
+      double cpuBefore = ownCpuSeconds();
       RunRecorder measured = runPhase(generators, measure, progress);
       long measureEnd = System.nanoTime();
+      double generatorCpu = ownCpuSeconds() - cpuBefore;
       if (progress != null) {
         progress.close();
         progress = null;
@@ -117,7 +123,7 @@ public final class LoadTestRun {
         lastFailure = sampler.lastFailure();
       }
       return new RunResult(settings, startedAt, measured, measure.startNanos(), measureEnd, warmupFinished,
-          target, samples, readFailures, lastFailure);
+          target, samples, readFailures, lastFailure, generatorCpu);
     } finally {
       if (progress != null) {
         progress.close();
@@ -192,6 +198,11 @@ public final class LoadTestRun {
       probes.add(new PrometheusProbe(metricsClient, settings.metricsUrl(),
           Math.max(1000, settings.sampleInterval().toMillis() * 4)));
     }
+  }
+
+  /** CPU time of this JVM (all threads), for the generator's own cost per request. */
+  private static double ownCpuSeconds() {
+    return ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0);
   }
 
   private static void pause(Duration d) throws InterruptedException {

@@ -22,7 +22,8 @@ public record RunResult(
     String resourceTarget,
     List<ResourceSample> resourceSamples,
     long resourceReadFailures,
-    String resourceLastFailure) {
+    String resourceLastFailure,
+    double generatorCpuSeconds) {
 
   public static final List<String> PHASES = List.of("idle", "warmup", "busy", "after");
 
@@ -51,6 +52,16 @@ public record RunResult(
       }
     }
     return map;
+  }
+
+  /** This tool's own CPU use during the measured phase, in percent of one core: near 100 % per event loop means the generator, not the target, sets the pace. */
+  public double generatorCpuPercent() {
+    return 100 * generatorCpuSeconds / elapsedSeconds();
+  }
+
+  /** This tool's CPU time per finished request, microseconds. */
+  public double generatorCpuMicrosPerRequest() {
+    return measured.finished() == 0 ? 0 : generatorCpuSeconds * 1e6 / measured.finished();
   }
 
   /** Failed requests (timeouts, connection errors, non-2xx, other) over finished requests, in percent. */

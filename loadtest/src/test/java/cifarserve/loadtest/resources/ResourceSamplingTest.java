@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Resource sampling of real processes (a busy loop, a sleeper) and of cgroup/metrics sources. */
-@Timeout(value = 30, unit = TimeUnit.SECONDS)
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
 class ResourceSamplingTest {
   private Vertx vertx;
 
@@ -44,18 +44,25 @@ class ResourceSamplingTest {
     Process sleeper = new ProcessBuilder("sleep", "20").start();
     try {
       long busyPid = busy.children().findFirst().map(ProcessHandle::pid).orElse(busy.pid());
+      ProcessHandle busyHandle = ProcessHandle.of(busyPid).orElseThrow();
+      double cpuBefore = cpuSeconds(busyHandle);
+      long wallBefore = System.nanoTime();
       List<ResourceSample> busySamples = sample(new ProcessProbe(vertx, busyPid), 1500);
+      double cpuAfter = cpuSeconds(busyHandle);
+      long wallAfter = System.nanoTime();
       List<ResourceSample> idleSamples = sample(new ProcessProbe(vertx, sleeper.pid()), 1000);
 
       PhaseResources busyPhase = PhaseResources.of("idle", busySamples, 100_000_000L);
       PhaseResources idlePhase = PhaseResources.of("idle", idleSamples, 100_000_000L);
-      assertThat(busySamples.size()).isBetween(8, 20);
-      // One core flat out is 100 %; the machine is shared (our busy loop may get a fraction of a
-      // core), so ask for a clear signal rather than a number.
-      assertThat(busyPhase.cpuAvg()).isGreaterThan(10.0);
-      assertThat(busyPhase.cpuAvg()).isGreaterThan(4 * idlePhase.cpuAvg());
+      assertThat(busySamples.size()).isBetween(5, 20);
+      // The busy loop gets whatever share of a core this shared machine leaves it, so compare the
+      // sampler with the CPU time the JDK reports for the same process over the same stretch.
+      double independent = 100 * (cpuAfter - cpuBefore) / ((wallAfter - wallBefore) / 1e9);
+      assertThat(independent).isGreaterThan(0.5);
+      assertThat(busyPhase.cpuAvg()).isBetween(independent * 0.6 - 3, independent * 1.4 + 3);
       assertThat(busyPhase.cpuPeak()).isGreaterThanOrEqualTo(busyPhase.cpuAvg());
-      assertThat(idlePhase.cpuAvg()).isLessThan(5.0);
+      assertThat(busyPhase.cpuAvg()).isGreaterThan(idlePhase.cpuAvg());
+      assertThat(idlePhase.cpuAvg()).isLessThan(2.0);
       assertThat(idlePhase.memoryPeak()).isGreaterThan(100_000L);
       assertThat(busyPhase.memoryAvg()).isGreaterThan(100_000.0);
     } finally {
@@ -63,6 +70,10 @@ class ResourceSamplingTest {
       busy.destroyForcibly();
       sleeper.destroyForcibly();
     }
+  }
+
+  private static double cpuSeconds(ProcessHandle process) {
+    return process.info().totalCpuDuration().orElseThrow().toNanos() / 1e9;
   }
 
   @Test
