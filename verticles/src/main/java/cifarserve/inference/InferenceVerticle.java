@@ -1,6 +1,7 @@
 package cifarserve.inference;
 
 import cifarserve.Addresses;
+import cifarserve.cluster.ClusterDispatch;
 import cifarserve.data.CifarImages;
 import cifarserve.metrics.ServiceMetrics;
 import cifarserve.model.LoadedModel;
@@ -17,6 +18,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -40,6 +43,11 @@ import org.slf4j.LoggerFactory;
  * passed while queued are dropped unrun: their caller has already been answered with a timeout.
  *
  * <p>Model swaps run on the same worker thread between batches, so a batch never sees two models.
+ *
+ * <p>In a cluster it also takes work from, and hands work to, the other nodes ({@link ClusterDispatch}:
+ * local first, one hop at most, run here if the hop fails), loads the cluster's current model at
+ * start-up (publishing its own to the cluster if that one is newer), and checks the cluster's model
+ * every {@code cluster.modelSyncMs} in case it missed an announcement.
  */
 public final class InferenceVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceVerticle.class);
@@ -57,6 +65,7 @@ public final class InferenceVerticle extends VerticleBase {
   private int queueCapacity;
   private long timeoutNanos;
   private boolean busy;
+  private int runningImages;
   private long fillTimer = -1;
   private long lastArrivalNanos;
   private double meanGapNanos = Double.MAX_VALUE;
@@ -64,6 +73,9 @@ public final class InferenceVerticle extends VerticleBase {
   private WorkerExecutor worker;
   private ModelCatalog catalog;
   private volatile LoadedModel model;
+  private String loadingVersion;
+  private ClusterDispatch cluster;
+  private long syncTimer = -1;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
 
   private Timer queueTime;
@@ -81,8 +93,22 @@ public final class InferenceVerticle extends VerticleBase {
     catalog = new ModelCatalog(vertx, new ModelRepository(Path.of(config().getString("modelDir", "models"))));
     worker = vertx.createSharedWorkerExecutor("cifar-inference", 1, 10, TimeUnit.MINUTES);
     registerMeters();
+    JsonObject clusterConfig = config().getJsonObject("cluster", new JsonObject());
+    cluster = new ClusterDispatch(vertx, clusterConfig, registry);
 
     consumers.add(vertx.eventBus().<Buffer>localConsumer(Addresses.INFER, this::onRequest));
+    if (vertx.isClustered()) {
+      consumers.add(vertx.eventBus().<Buffer>consumer(ClusterDispatch.ADDRESS, this::onHandedOver));
+      long syncMs = clusterConfig.getLong("modelSyncMs", 5_000L);
+      if (syncMs > 0) {
+        syncTimer = vertx.setPeriodic(syncMs, syncMs, id -> catalog.current()
+            .onSuccess(current -> {
+              if (current != null) {
+                swapTo(current);
+              }
+            }));
+      }
+    }
     consumers.add(vertx.eventBus().<JsonObject>localConsumer(Addresses.MODEL_INFO, message -> {
       LoadedModel current = model;
       if (current == null) {
@@ -100,6 +126,9 @@ public final class InferenceVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (syncTimer >= 0) {
+      vertx.cancelTimer(syncTimer);
+    }
     List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
     return Future.join(unregistered).eventually(() -> worker.close());
   }
@@ -117,17 +146,29 @@ public final class InferenceVerticle extends VerticleBase {
         LOG.info("No model artifact in {} yet: waiting for one", catalog.repository().directory());
         return Future.succeededFuture();
       }
-      return swapTo(best);
+      JsonObject chosen = best;
+      boolean shareLocal = vertx.isClustered() && chosen != fromCluster
+          && (fromCluster == null || !fromCluster.getString("version").equals(chosen.getString("version")));
+      return swapTo(chosen).compose(v -> {
+        if (!shareLocal) {
+          return Future.succeededFuture();
+        }
+        LOG.info("Sharing local model {} with the cluster (newer than the cluster's)", chosen.getString("version"));
+        return catalog.announce(chosen);
+      });
     });
   }
 
   /** Loads the given artifact (fetching it from the cluster if needed) and makes it current. */
   private Future<Void> swapTo(JsonObject metadata) {
     LoadedModel current = model;
+    String version = metadata.getString("version");
     if (current != null && !ModelCatalog.isNewer(metadata, current.metadata())
-        || current != null && current.version().equals(metadata.getString("version"))) {
+        || current != null && current.version().equals(version)
+        || version.equals(loadingVersion)) {
       return Future.succeededFuture();
     }
+    loadingVersion = version;
     long started = System.nanoTime();
     return catalog.ensureLocal(metadata)
         .compose(v -> worker.executeBlocking(() -> {
@@ -148,21 +189,72 @@ public final class InferenceVerticle extends VerticleBase {
           }
         })
         .onFailure(e -> LOG.error("Model {} could not be loaded: {}", metadata.getString("version"), e.getMessage()))
+        .onComplete(done -> {
+          if (version.equals(loadingVersion)) {
+            loadingVersion = null;
+          }
+        })
         .mapEmpty();
   }
 
+  /** A request from this node's HTTP side: run here, or hand it to the cluster when busy. */
   private void onRequest(Message<Buffer> message) {
+    ImageBatch images = accept(message);
+    LoadedModel current = model;
+    if (images == null) {
+      return;
+    }
+    long deadline = System.nanoTime() + timeoutNanos;
+    if (!cluster.shouldSpill(queuedImages.get() + runningImages, images.count())) {
+      enqueue(message, images, deadline);
+      return;
+    }
+    long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+    cluster.forward(message.body(), current.version(), remainingMs).onComplete(hop -> {
+      if (hop.succeeded()) {
+        message.reply(hop.result().body(), new DeliveryOptions().setHeaders(hop.result().headers()));
+      } else if (ClusterDispatch.runLocallyAfter(hop.cause())) {
+        enqueue(message, images, deadline);
+      } else {
+        ReplyException failure = (ReplyException) hop.cause();
+        message.fail(failure.failureCode(), failure.getMessage());
+      }
+    });
+  }
+
+  /** A request handed over by a node of the cluster (possibly this one): always runs here. */
+  private void onHandedOver(Message<Buffer> message) {
+    ImageBatch images = accept(message);
+    LoadedModel current = model;
+    if (images == null) {
+      return;
+    }
+    String minVersion = message.headers().get(ClusterDispatch.MIN_VERSION_HEADER);
+    if (!ClusterDispatch.acceptsVersion(current.version(), minVersion)) {
+      message.fail(ClusterDispatch.OLDER_MODEL, "model " + current.version() + " is older than " + minVersion);
+      return;
+    }
+    registry.counter("cifar_cluster_handed_over_total").increment();
+    enqueue(message, images, System.nanoTime() + timeoutNanos);
+  }
+
+  /** The request's images, or null once the request has been failed (malformed, or no model yet). */
+  private ImageBatch accept(Message<Buffer> message) {
     ImageBatch images;
     try {
       images = ImageBatch.decode(message.body());
     } catch (IllegalArgumentException e) {
       message.fail(BAD_REQUEST, e.getMessage());
-      return;
+      return null;
     }
     if (model == null) {
       message.fail(NOT_READY, "no model loaded yet");
-      return;
+      return null;
     }
+    return images;
+  }
+
+  private void enqueue(Message<Buffer> message, ImageBatch images, long deadlineNanos) {
     if (queuedImages.get() + images.count() > queueCapacity) {
       registry.counter("cifar_inference_rejected_total", "reason", "queue-full").increment();
       message.fail(QUEUE_FULL, "inference queue full (" + queueCapacity + " images)");
@@ -174,7 +266,7 @@ public final class InferenceVerticle extends VerticleBase {
       meanGapNanos = meanGapNanos == Double.MAX_VALUE ? gap : 0.8 * meanGapNanos + 0.2 * gap;
     }
     lastArrivalNanos = now;
-    queue.add(new Pending(message, images, now, now + timeoutNanos));
+    queue.add(new Pending(message, images, now, deadlineNanos));
     queuedImages.addAndGet(images.count());
     dispatch();
   }
@@ -234,6 +326,7 @@ public final class InferenceVerticle extends VerticleBase {
   private void runBatch(List<Pending> batch) {
     busy = true;
     int total = batch.stream().mapToInt(p -> p.images().count()).sum();
+    runningImages = total;
     batchSizes.record(total);
     worker.executeBlocking(() -> {
       LoadedModel current = model;
@@ -249,6 +342,7 @@ public final class InferenceVerticle extends VerticleBase {
       return new BatchResult(current.version(), probabilities);
     }).onComplete(result -> {
       busy = false;
+      runningImages = 0;
       if (result.succeeded()) {
         reply(batch, result.result());
       } else {
@@ -289,5 +383,9 @@ public final class InferenceVerticle extends VerticleBase {
         .description("images waiting for the inference worker").register(registry);
     Gauge.builder("cifar_model_loaded", this, v -> v.model == null ? 0 : 1)
         .description("1 when a model is loaded and serving").register(registry);
+    if (vertx.isClustered()) {
+      Gauge.builder("cifar_cluster_nodes", vertx, v -> ((VertxInternal) v).clusterManager().getNodes().size())
+          .description("members of the cluster as this node sees them").register(registry);
+    }
   }
 }
