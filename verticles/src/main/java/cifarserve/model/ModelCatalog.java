@@ -12,7 +12,9 @@ import java.nio.file.Files;
  * Where a node learns which model is current and gets its bytes. The artifact's metadata (key
  * {@code current}) and, in a cluster, its zip (key {@code artifact:<version>}) live in the shared
  * map {@code cifar.models}; with a clustered Vert.x that map is Hazelcast's, so a node that joins
- * later finds the current model there and needs no training. Versions only move forward.
+ * later finds the current model there and needs no training. Versions only move forward: the
+ * {@code current} key is only ever replaced by a newer version (compare-and-swap), and the bytes of
+ * the version it replaces are then dropped from the map (nodes already have them on disk).
  */
 public final class ModelCatalog {
   static final String MAP = "cifar.models";
@@ -58,8 +60,17 @@ public final class ModelCatalog {
       if (isNewer(current, metadata)) {
         return Future.succeededFuture();
       }
-      return map.replaceIfPresent(CURRENT, current, metadata).compose(replaced ->
-          replaced ? Future.<Void>succeededFuture() : advanceCurrent(map, metadata));
+      String replacedVersion = current.getString("version");
+      return map.replaceIfPresent(CURRENT, current, metadata).compose(replaced -> {
+        if (!replaced) {
+          return advanceCurrent(map, metadata);
+        }
+        if (replacedVersion.equals(metadata.getString("version"))) {
+          return Future.succeededFuture();
+        }
+        // The superseded artifact's bytes (~8 MB each) would otherwise pile up in every node's memory.
+        return map.remove("artifact:" + replacedVersion).<Void>mapEmpty().recover(e -> Future.succeededFuture());
+      });
     });
   }
 
