@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * 127.0.0.1: its own HTTP port, model folder and log file, a cluster name unique to the test run.
  */
 final class ClusterNode {
-  private static final Path CLUSTER_XML = Path.of("..", "conf", "cluster-local.xml").toAbsolutePath().normalize();
+  static final Path CLUSTER_XML = Path.of("..", "conf", "cluster-local.xml").toAbsolutePath().normalize();
 
   final String name;
   final int port;
@@ -33,12 +33,15 @@ final class ClusterNode {
   }
 
   /** Starts a node; {@code env} adds to (and overrides) the cluster settings below. */
-  static ClusterNode start(String name, String clusterName, Path runDir, Map<String, String> env) throws IOException {
+  static ClusterNode start(String name, String clusterName, Path clusterXml, Path runDir, Map<String, String> env)
+      throws IOException {
     int port = freePort();
     Path modelDir = Files.createDirectories(runDir.resolve(name + "-models"));
     Path log = runDir.resolve(name + ".log");
     String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
     ProcessBuilder builder = new ProcessBuilder(List.of(java, "-Xmx1g",
+        // Four JVMs start on two shared cores: cheap JIT and GC start faster; the model math is native anyway.
+        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
         "-Djava.net.preferIPv4Stack=true",
         // What Hazelcast asks for on JDK 17 (else it logs warnings and loses some metrics).
         "--add-modules", "java.se",
@@ -55,11 +58,14 @@ final class ClusterNode {
     environment.put("HTTP_PORT", String.valueOf(port));
     environment.put("MODEL_DIR", modelDir.toString());
     environment.put("CLUSTER_ENABLED", "true");
-    environment.put("CLUSTER_CONFIG", CLUSTER_XML.toString());
+    environment.put("CLUSTER_CONFIG", clusterXml.toString());
     environment.put("CLUSTER_NAME", clusterName);
     environment.put("EVENTBUS_HOST", "127.0.0.1");
     environment.put("EVENTBUS_PORT", "0");
     environment.put("TRAIN_ON_START", "false");
+    // One native math thread per node: three or four nodes share the machine's cores.
+    environment.put("OMP_NUM_THREADS", "1");
+    environment.put("OPENBLAS_NUM_THREADS", "1");
     environment.putAll(env);
     long started = System.nanoTime();
     return new ClusterNode(name, port, modelDir, log, builder.start(), started);
