@@ -1,0 +1,98 @@
+package cifarserve.bench;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.bytedeco.javacpp.Pointer;
+
+/** Shared by the probes that run in child JVMs: arguments, the result line, memory and CPU readings. */
+final class ProbeSupport {
+  /** A child's last stdout line starting with this carries its JSON result. */
+  static final String RESULT_PREFIX = "BENCH-RESULT ";
+
+  private ProbeSupport() {
+  }
+
+  /** {@code key=value} arguments. */
+  static Map<String, String> args(String[] args) {
+    Map<String, String> out = new HashMap<>();
+    for (String arg : args) {
+      int eq = arg.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("expected key=value, got " + arg);
+      }
+      out.put(arg.substring(0, eq), arg.substring(eq + 1));
+    }
+    return out;
+  }
+
+  static int intArg(Map<String, String> args, String key, int fallback) {
+    String value = args.get(key);
+    return value == null ? fallback : Integer.parseInt(value);
+  }
+
+  static void emit(JsonObject result) {
+    System.out.println(RESULT_PREFIX + result.encode());
+    System.out.flush();
+  }
+
+  /** Process CPU time (all threads, user + system) in nanoseconds. */
+  static long cpuNanos() {
+    var os = ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+      return sun.getProcessCpuTime();
+    }
+    return -1;
+  }
+
+  /** VmRSS / VmHWM (peak) of a process in MB from /proc/PID/status, or -1 when unreadable. */
+  static long[] rssAndPeakMb(String pid) {
+    long rss = -1;
+    long hwm = -1;
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", pid, "status"))) {
+        if (line.startsWith("VmRSS:")) {
+          rss = kb(line) / 1024;
+        } else if (line.startsWith("VmHWM:")) {
+          hwm = kb(line) / 1024;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // the process is gone (or not Linux)
+    }
+    return new long[] {rss, hwm};
+  }
+
+  private static long kb(String line) {
+    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+  }
+
+  /** This JVM's memory: resident set (now and peak), Java heap, and JavaCPP's off-heap accounting. */
+  static JsonObject memory() {
+    long[] self = rssAndPeakMb("self");
+    Runtime rt = Runtime.getRuntime();
+    return new JsonObject()
+        .put("vmRssMb", self[0])
+        .put("vmHwmMb", self[1])
+        .put("heapUsedMb", (rt.totalMemory() - rt.freeMemory()) >> 20)
+        .put("heapMaxMb", rt.maxMemory() >> 20)
+        .put("javacppTotalBytesMb", Pointer.totalBytes() >> 20)
+        .put("javacppMaxBytesMb", Pointer.maxBytes() >> 20)
+        .put("javacppMaxPhysicalBytesMb", Pointer.maxPhysicalBytes() >> 20);
+  }
+
+  static JsonObject jvm() {
+    return new JsonObject()
+        .put("jdk", System.getProperty("java.vm.vendor") + " " + System.getProperty("java.runtime.version"))
+        .put("args", new io.vertx.core.json.JsonArray(ManagementFactory.getRuntimeMXBean().getInputArguments()))
+        .put("OMP_NUM_THREADS", System.getenv("OMP_NUM_THREADS"));
+  }
+
+  static double ms(long nanos) {
+    return nanos / 1e6;
+  }
+}

@@ -1,0 +1,133 @@
+package cifarserve.cli;
+
+import cifarserve.bench.Benchmark;
+import cifarserve.bench.ReportTable;
+import cifarserve.config.ServiceConfig;
+import cifarserve.data.CifarDataset;
+import cifarserve.data.Datasets;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = {"Measure the engine: training images/s, in-process inference latency and batched throughput,"
+        + " cold-start phases and memory, each part in a fresh JVM. Prints a table; --json writes every figure.",
+        "A benchmark, not a test: run it on a quiet machine (the load average is recorded with every figure)."})
+public final class BenchCommand implements Callable<Integer> {
+  @Option(names = "--quick", description = "fewer windows and runs (under 2 minutes)")
+  boolean quick;
+
+  @Option(names = "--json", paramLabel = "FILE", description = "write the full result as JSON")
+  Path json;
+
+  @Option(names = "--model-dir", description = "model artifacts to measure (default: config modelDir; an untrained "
+      + "network of the same architecture is used when it holds none)")
+  Path modelDir;
+
+  @Option(names = "--cifar-dir", description = "folder with the CIFAR-10 .bin files (default: CIFAR_DIR or fetched)")
+  Path cifarDir;
+
+  @Option(names = "--only", split = ",", paramLabel = "PART",
+      description = "parts to run: training, inference, coldstart (engine phases), servicestart (`serve` to the "
+          + "first HTTP answer); default: all")
+  List<String> only;
+
+  @Option(names = "--train-jvm-arg", paramLabel = "ARG", description = "JVM options of the training JVM, replacing "
+      + "the defaults (-Xmx1g, javacpp maxbytes 2g, maxphysicalbytes 3g); repeatable")
+  List<String> trainJvmArgs;
+
+  @Option(names = "--serve-jvm-arg", paramLabel = "ARG", description = "JVM options of the inference and cold-start "
+      + "JVMs, replacing the defaults (-Xmx512m, javacpp maxbytes 1g, maxphysicalbytes 2g); repeatable")
+  List<String> serveJvmArgs;
+
+  @Option(names = "--cold-java", paramLabel = "JAVA", description = "java launcher for the cold-start JVMs "
+      + "(default: this one), e.g. /usr/lib/jvm/temurin-25-jdk-amd64/bin/java")
+  String coldJava;
+
+  @Option(names = "--cold-jvm-arg", paramLabel = "ARG", description = "extra option for the cold-start JVMs, e.g. "
+      + "-XX:SharedArchiveFile=bench/cds/probe.jsa; repeatable")
+  List<String> coldJvmArgs;
+
+  @Option(names = "--cold-runs", description = "cold starts to measure (default 5, 3 with --quick)")
+  int coldRuns;
+
+  @Option(names = "--child-env", paramLabel = "NAME=VALUE", description = "environment of every child JVM, "
+      + "e.g. OMP_NUM_THREADS=2; repeatable")
+  Map<String, String> childEnv;
+
+  @Option(names = "--log-dir", description = "where child JVM logs go (default: a temporary folder)")
+  Path logDir;
+
+  @Override
+  public Integer call() {
+    try {
+      JsonObject config = ServiceConfig.load(null);
+      CifarDataset dataset = Datasets.open(config, cifarDir, System.out::println);
+      Set<String> sections = new LinkedHashSet<>(only == null ? List.of("training", "inference", "coldstart", "servicestart") : only);
+      for (String s : sections) {
+        if (!List.of("training", "inference", "coldstart", "servicestart").contains(s)) {
+          System.err.println("error: unknown part '" + s + "' (training, inference, coldstart, servicestart)");
+          return 2;
+        }
+      }
+      Path models = modelDir != null ? modelDir : Path.of(config.getString("modelDir"));
+      Benchmark.Options options = new Benchmark.Options(quick, models, dataset.directory(), sections,
+          trainJvmArgs != null ? trainJvmArgs : Benchmark.TRAIN_JVM_ARGS,
+          serveJvmArgs != null ? serveJvmArgs : Benchmark.SERVE_JVM_ARGS,
+          coldJava != null ? coldJava : Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          coldJvmArgs != null ? coldJvmArgs : List.of(), coldRuns,
+          childEnv != null ? new LinkedHashMap<>(childEnv) : Map.of(),
+          logDir != null ? logDir : Files.createTempDirectory("cifar-bench-logs-"), commandLine());
+      JsonObject report = new Benchmark(options, System.out).run();
+      System.out.print(ReportTable.render(report));
+      if (json != null) {
+        Path parent = json.toAbsolutePath().getParent();
+        if (parent != null) {
+          Files.createDirectories(parent);
+        }
+        Files.writeString(json, report.encodePrettily() + "\n", StandardCharsets.UTF_8);
+        System.out.println("JSON: " + json);
+      }
+      return 0;
+    } catch (Exception e) {
+      System.err.println("error: benchmark failed: " + Cli.describe(e));
+      return 1;
+    }
+  }
+
+  private String commandLine() {
+    List<String> parts = new ArrayList<>(List.of("java", "-jar", "cifar-serve.jar", "bench"));
+    if (quick) {
+      parts.add("--quick");
+    }
+    if (only != null) {
+      parts.add("--only " + String.join(",", only));
+    }
+    if (coldJava != null) {
+      parts.add("--cold-java " + coldJava);
+    }
+    if (coldJvmArgs != null) {
+      coldJvmArgs.forEach(a -> parts.add("--cold-jvm-arg=" + a));
+    }
+    if (childEnv != null) {
+      childEnv.forEach((k, v) -> parts.add("--child-env " + k + "=" + v));
+    }
+    if (trainJvmArgs != null) {
+      trainJvmArgs.forEach(a -> parts.add("--train-jvm-arg=" + a));
+    }
+    if (serveJvmArgs != null) {
+      serveJvmArgs.forEach(a -> parts.add("--serve-jvm-arg=" + a));
+    }
+    return String.join(" ", parts);
+  }
+}
