@@ -48,6 +48,20 @@ class LoadGeneratorTest {
   }
 
   @Test
+  void abBodyHeaderAndMethodOptionsShapeTheRequest() throws Exception {
+    Path body = java.nio.file.Files.write(tmp.resolve("body.json"), "{\"hello\":1}".getBytes());
+    CliRun post = CliRun.run(tmp, "-n", "3", "-p", body.toString(), "-T", "application/json", "-H", "X-Probe: yes",
+        server.url("/inspect"));
+    assertThat(post.exitCode()).as(post.stderr()).isZero();
+    assertThat(server.lastInspected).isEqualTo("POST|application/json|yes|11");
+    assertThat(post.json().getJsonObject("bytes").getLong("bodySent")).isEqualTo(33);
+
+    CliRun put = CliRun.run(tmp, "-n", "1", "-m", "put", "--body-file", body.toString(), server.url("/inspect"));
+    assertThat(put.exitCode()).isZero();
+    assertThat(server.lastInspected).isEqualTo("PUT|application/octet-stream|null|11");
+  }
+
+  @Test
   void countsAndPercentilesFollowTheInjectedDelay() throws Exception {
     CliRun run = CliRun.run(tmp, "-n", "120", "-c", "4", "-k", server.url("/delay?ms=20"));
 

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code /every?n=N&code=C} status C for every N-th request, else 200;</li>
  *   <li>{@code /alternate?fast=F&slow=S&n=N} every N-th request takes S ms, the others F ms;</li>
  *   <li>{@code /vary} a body of varying length; {@code /stall-once?after=N&ms=M} the N-th request waits M ms;</li>
+ *   <li>{@code /inspect} remembers the request's method, content type, X-Probe header and body length;</li>
  *   <li>{@code /classify} answers {"index": first body byte}; {@code /metrics} fixed Prometheus text.</li>
  * </ul>
  * Counters are per path and only touched on the server's event loop.
@@ -32,6 +33,8 @@ final class TestTargetServer implements AutoCloseable {
   private final Vertx vertx;
   private final HttpServer server;
   final AtomicLong received = new AtomicLong();
+  /** What the last {@code /inspect} request looked like: "METHOD|content-type|X-Probe|body length". */
+  volatile String lastInspected;
   private long everyCounter;
   private long alternateCounter;
   private long stallCounter;
@@ -75,6 +78,11 @@ final class TestTargetServer implements AutoCloseable {
           .putHeader("content-type", "application/json")
           .end("{\"label\":\"x\",\"index\":" + (body.length() == 0 ? -1 : body.getByte(0) & 0xff)
               + ",\"probabilities\":{},\"modelVersion\":\"test\"}"));
+      case "/inspect" -> request.body().onSuccess(body -> {
+        lastInspected = request.method().name() + "|" + request.getHeader("content-type") + "|"
+            + request.getHeader("X-Probe") + "|" + body.length();
+        request.response().end("seen");
+      });
       case "/metrics" -> request.response().putHeader("content-type", "text/plain").end(METRICS);
       default -> request.response().end(Buffer.buffer("ok"));
     }
