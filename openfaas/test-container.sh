@@ -4,7 +4,7 @@
 # Starts its own Docker daemon (Debian's docker.io, installed if absent; no systemd: dockerd by hand
 # with --bridge=none and its own data/exec roots and socket), loads openfaas/target/cifar-serve-function.tar
 # (built by openfaas/build-image.sh if missing) and runs it as OpenFaaS would on a t3.medium share:
-#   --network host --cpus 2 --memory 4g --user 12000 --read-only --tmpfs /tmp -e HTTP_PORT=$TEST_PORT
+#   --network host --cpus 2 --memory 4g --user 12000 --read-only --tmpfs /tmp -e HTTP_PORT=<free port>
 # Everything is checked on 127.0.0.1 only:
 #   1. cold start, COLD_STARTS times (default 5): docker run -> /_/health 200 -> /_/ready 200 ->
 #      first correct classification of test_batch.bin record 0 (cat, index 3); each phase timed, medians
@@ -15,7 +15,8 @@
 #      and docker stop during a bounded burst: every request is answered (200) or refused cleanly
 #      (connection refused, 503, 429): no reset or empty reply mid-request
 #   5. image size; nothing written outside /tmp (read-only root + empty `docker diff`); idle memory
-#   6. what the build-time work buys: 3 cold starts without the AppCDS archive, and 2 with the plain fat
+#   6. openfaas/Dockerfile builds (on a stand-in for eclipse-temurin:17-jre) and its image serves
+#   7. what the build-time work buys: 3 cold starts without the AppCDS archive, and 2 with the plain fat
 #      jar (JavaCPP extracting its natives into /tmp at start); skipped with COMPARE_EXTRACT=0
 # Figures go to openfaas/target/container-test.json. Exit status 0 only if every check passed.
 # If dockerd cannot start, this fails loudly (it never skips).
@@ -26,7 +27,11 @@ ROOT=$PWD
 OUT=$ROOT/openfaas/target
 ARCHIVE=$OUT/cifar-serve-function.tar
 IMAGE=${IMAGE:-cifar-serve-function:latest}
-PORT=${TEST_PORT:-18080}
+# a free port in 20000-29999 unless TEST_PORT is given (other jobs on a shared machine use the usual ones)
+port_free() { ! (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; }
+if [[ -n ${TEST_PORT:-} ]]; then PORT=$TEST_PORT; else
+  for _ in $(seq 1 50); do PORT=$((20000 + RANDOM % 10000)); port_free "$PORT" && break; done
+fi
 COLD_STARTS=${COLD_STARTS:-5}
 COMPARE_EXTRACT=${COMPARE_EXTRACT:-1}
 RESULTS=$OUT/container-test.json
@@ -187,7 +192,7 @@ run_fn() {
   while (($#)); do [[ $1 == -- ]] && { shift; args=("$@"); break; }; opts+=("$1"); shift; done
   local name="cifar-fn-test-$$-$(date +%s%N)"
   docker run -d --name "$name" --network host --cpus 2 --memory 4g --user 12000 \
-    --read-only --tmpfs /tmp -e HTTP_PORT="$PORT" "${opts[@]}" "$IMAGE" "${args[@]}" > /dev/null || return 1
+    --read-only --tmpfs /tmp -e HTTP_PORT="$PORT" "${opts[@]}" "${RUN_IMAGE:-$IMAGE}" "${args[@]}" > /dev/null || return 1
   echo "$name"
 }
 status() { curl -s -o /dev/null -w '%{http_code}' --max-time "${2:-5}" "$BASE$1"; }
@@ -274,6 +279,7 @@ for i in $(seq 1 "$COLD_STARTS"); do
     fail "cold start $i: first classification is not cat/3: $answer"
   fi
   if (( i == 1 )); then
+    running "$c" || { say "the container stopped after its first answer; its log:"; docker logs --tail 30 "$c" 2>&1 | sed 's/^/    /'; }
     ROOT_CODE=$(status / 10); ROOT_BODY=$(curl -s --max-time 10 "$BASE/")
     check "GET / answers 200 with JSON through the container (got $ROOT_CODE: ${ROOT_BODY:0:200})" \
       bash -c '[[ $0 == 200 && $1 == \{* ]]' "$ROOT_CODE" "$ROOT_BODY"
@@ -377,7 +383,34 @@ check "burst: every request answered or refused cleanly (no reset mid-request)" 
 check "burst: some requests were answered (got $OK)" test "$OK" -gt 0
 check "burst: exit code 0 (got $BURST_EXIT)" test "$BURST_EXIT" = 0
 
-# ---------------------------------------------------------------- 6. what the build-time work buys
+# ---------------------------------------------------------------- 6. openfaas/Dockerfile (faas-cli's build)
+# No registry is reachable, so eclipse-temurin:17-jre is stood in for by this image's own runtime
+# (its tree without /app): the Dockerfile's COPY, user, environment and entrypoint are what is checked.
+CTX=$OUT/function-context
+if [[ -f $CTX/Dockerfile && -d $OUT/rootfs/opt/java ]]; then
+  say "openfaas/Dockerfile: build on a stand-in base, then one start"
+  tar --numeric-owner --owner=0 --group=0 -C "$OUT/rootfs" --exclude=./app -cf - . \
+    | DOCKER_TIMEOUT=300 docker import --change 'ENV PATH=/opt/java/bin' --change 'ENV JAVA_HOME=/opt/java' - eclipse-temurin:17-jre > /dev/null
+  if DOCKER_BUILDKIT=0 DOCKER_TIMEOUT=600 docker build -q -t cifar-serve-dockerfile-test "$CTX" > /dev/null; then
+    pass "openfaas/Dockerfile builds"
+    c=$(RUN_IMAGE=cifar-serve-dockerfile-test run_fn) || fail "docker run (Dockerfile image)"
+    if wait_for "$c" /_/health 200 240; then
+      answer=$(classify_raw)
+      check "Dockerfile image: uid 12000, read-only root, classifies (${answer:0:80})" is_cat "$answer"
+    else
+      fail "Dockerfile image: /_/health never 200"
+    fi
+    code=$(stop_fn "$c" 30)
+    check "Dockerfile image: exit code 0 on docker stop (got $code)" test "$code" = 0
+    docker rm "$c" > /dev/null
+  else
+    fail "openfaas/Dockerfile builds"
+  fi
+else
+  fail "no Dockerfile build context in $CTX (run openfaas/build-image.sh)"
+fi
+
+# ---------------------------------------------------------------- 7. what the build-time work buys
 # variant NAME COUNT [docker run options] -- [java arguments]: COUNT cold starts of the image run differently;
 # sets V_HEALTH, V_CLASS, V_CPU (medians, ms) and V_MEM ("cgroup-MiB rss-MiB" after the first start)
 variant() {
