@@ -3,6 +3,7 @@ package cifarserve.bench;
 import cifarserve.Main;
 import cifarserve.data.CifarBinaryReader;
 import cifarserve.data.CifarClasses;
+import cifarserve.data.CifarDataset;
 import cifarserve.data.CifarImages;
 import cifarserve.model.CifarCnn;
 import cifarserve.model.Normalization;
@@ -40,8 +41,16 @@ public final class TrainingProbe {
     int iterations = ProbeSupport.intArg(args, "iterations", 8);
     int distinctBatches = ProbeSupport.intArg(args, "distinctBatches", 32);
 
-    CifarImages images = CifarBinaryReader.read(cifarDir.resolve("data_batch_1.bin"))
-        .limit(distinctBatches * batch);
+    // Hold what the trainer holds (all 50,000 training and 10,000 test images), so the peak RSS is
+    // that of a real training JVM; minibatches come from the first images.
+    List<CifarImages> parts = new ArrayList<>();
+    for (String file : CifarDataset.TRAIN_FILES) {
+      parts.add(CifarBinaryReader.read(cifarDir.resolve(file)));
+    }
+    CifarImages all = CifarImages.concat(parts);
+    parts.clear();
+    CifarImages test = CifarBinaryReader.read(cifarDir.resolve(CifarDataset.TEST_FILE));
+    CifarImages images = all.limit(distinctBatches * batch);
     List<DataSet> batches = new ArrayList<>();
     for (int from = 0; from + batch <= images.size(); from += batch) {
       batches.add(batch(images, from, batch));
@@ -95,6 +104,7 @@ public final class TrainingProbe {
         .put("lossAtEnd", Samples.round(network.score(), 4))
         .put("layerHelpers", helpers)
         .put("backend", Nd4j.getBackend().getClass().getSimpleName())
+        .put("imagesHeld", all.size() + test.size())
         .put("memory", ProbeSupport.memory())
         .put("jvm", ProbeSupport.jvm()));
   }
