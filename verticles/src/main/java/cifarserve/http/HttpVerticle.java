@@ -141,6 +141,9 @@ public final class HttpVerticle extends VerticleBase {
     // Admission runs before the body is read, so a request over max_inflight costs no upload.
     router.post("/v1/classify").handler(this::admit);
     router.post("/v1/classify").handler(body).handler(this::classify);
+    // OpenFaaS invokes a function at its root (faas-cli invoke, /function/NAME): POST / classifies too.
+    router.post("/").handler(this::admit);
+    router.post("/").handler(body).handler(this::classify);
     router.post("/v2/models/" + MODEL_NAME + "/infer").handler(this::admit);
     router.post("/v2/models/" + MODEL_NAME + "/infer").handler(body).handler(this::infer);
     router.post("/train").handler(body).handler(this::train);

@@ -123,6 +123,13 @@ class HttpApiTest {
   }
 
   @Test
+  void postToTheRootClassifiesAsOpenFaasInvokesIt() {
+    JsonObject viaRoot = post("/", "application/octet-stream", Buffer.buffer(record(0))).bodyAsJsonObject();
+    JsonObject viaClassify = post("/v1/classify", "application/octet-stream", Buffer.buffer(record(0))).bodyAsJsonObject();
+    assertThat(viaRoot.getJsonObject("probabilities")).isEqualTo(viaClassify.getJsonObject("probabilities"));
+  }
+
+  @Test
   void wholeRecordWithLabelByteIsAccepted() {
     byte[] withLabel = new byte[CifarImages.RECORD_BYTES];
     withLabel[0] = 3;
