@@ -121,9 +121,9 @@ if [ -n "$BENCH_JSON" ] && [ -f "$BENCH_JSON" ]; then
 fi
 jq -n --argjson runs "$summary" --argjson inproc "$inproc" --arg format "$FORMAT" --arg jvm "$SERVE_JVM_OPTS" \
   --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" --arg jdk "$(java -version 2>&1 | head -1)" \
-  --arg omp "${OMP_NUM_THREADS:-unset}" '{
+  --arg omp "${OMP_NUM_THREADS:-unset}" --arg wait "${OMP_WAIT_POLICY:-unset}" '{
     benchmark: "bench/http-latency.sh", bodyFormat: $format, serverJvmOptions: $jvm, cpu: $cpu, jdk: $jdk,
-    OMP_NUM_THREADS: $omp, inProcessBatchedImagesPerSecond: $inproc,
+    OMP_NUM_THREADS: $omp, OMP_WAIT_POLICY: $wait, inProcessBatchedImagesPerSecond: $inproc,
     goals: {c2P50Ms: "<= 3", c2P99Ms: "<= 10", c64ThroughputShareOfInProcess: ">= 0.70"},
     runs: [$runs[] | . + {c64ShareOfInProcess: (if $inproc then (.c64.throughputPerSecond / $inproc) else null end)}]}' \
   >"$OUT/http-latency.json"
