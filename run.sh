@@ -25,4 +25,6 @@ Serving on http://$HOST:$PORT once ready. Try, from another terminal:
 Stop with Ctrl-C (in-flight requests are drained first).
 
 EOT
-exec java -jar "$JAR" serve --conf conf/local.json
+# OpenMP threads sleep instead of spinning between ops: faster on 2 cores (docs/performance.md).
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+exec java -Xmx1g -jar "$JAR" serve --conf conf/local.json

@@ -173,6 +173,9 @@ public final class InferenceVerticle extends VerticleBase {
     return catalog.ensureLocal(metadata)
         .compose(v -> worker.executeBlocking(() -> {
           LoadedModel loaded = catalog.repository().load(metadata);
+          // The first prediction of a fresh network pays 50-160 ms of native set-up: pay it here,
+          // before the model serves, not in a user's request (docs/performance.md).
+          loaded.predict(new float[cifarserve.data.CifarImages.PIXELS_PER_IMAGE], 1);
           LoadedModel now = model;
           // Re-checked on the worker: swaps are serialised there, so versions only move forward.
           if (now == null || ModelCatalog.isNewer(metadata, now.metadata())) {
