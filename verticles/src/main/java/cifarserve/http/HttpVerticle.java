@@ -253,10 +253,11 @@ public final class HttpVerticle extends VerticleBase {
   /** POST /v2/models/cifar10-cnn/infer (Open Inference Protocol v2). */
   private void infer(RoutingContext ctx) {
     Buffer body = ctx.body().buffer();
-    String id = idOf(body);
     decodeOffLoop(() -> InferenceRequests.openInferenceBody(body))
-        .compose(this::predict)
-        .onSuccess(result -> {
+        .compose(request -> predict(request.images()).map(result -> new IdentifiedPrediction(request.id(), result)))
+        .onSuccess(identified -> {
+          String id = identified.id();
+          Prediction result = identified.prediction();
           JsonArray probabilities = new JsonArray();
           JsonArray labels = new JsonArray();
           for (float[] row : result.rows()) {
@@ -280,16 +281,10 @@ public final class HttpVerticle extends VerticleBase {
         .onFailure(ctx::fail);
   }
 
-  private static String idOf(Buffer body) {
-    try {
-      Object id = body == null || body.length() == 0 ? null : new JsonObject(body).getValue("id");
-      return id instanceof String s ? s : null;
-    } catch (RuntimeException e) {
-      return null;
-    }
+  private record Prediction(String version, float[][] rows) {
   }
 
-  private record Prediction(String version, float[][] rows) {
+  private record IdentifiedPrediction(String id, Prediction prediction) {
   }
 
   private Future<Prediction> predict(ImageBatch images) {

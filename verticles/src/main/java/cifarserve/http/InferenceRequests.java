@@ -79,8 +79,12 @@ public final class InferenceRequests {
     return null;
   }
 
+  /** A parsed Open Inference Protocol v2 request: its optional id and its images. */
+  public record OpenInferenceRequest(String id, ImageBatch images) {
+  }
+
   /** An Open Inference Protocol v2 request with one input tensor, shape [N,3,32,32], FP32 (0-1) or UINT8. */
-  public static ImageBatch openInferenceBody(Buffer body) {
+  public static OpenInferenceRequest openInferenceBody(Buffer body) {
     JsonObject request;
     try {
       request = body == null || body.length() == 0 ? null : new JsonObject(body);
@@ -139,14 +143,18 @@ public final class InferenceRequests {
         }
         bytes[i] = (byte) (int) v;
       }
-      return ImageBatch.ofBytes(bytes);
+      return new OpenInferenceRequest(idOf(request), ImageBatch.ofBytes(bytes));
     }
     for (int i = 0; i < expected; i++) {
       if (!(values[i] >= 0f && values[i] <= 1f)) {
         throw new ApiError(400, "FP32 data must be pixel intensities scaled to 0-1; value " + i + " is " + values[i]);
       }
     }
-    return ImageBatch.ofUnitFloats(values);
+    return new OpenInferenceRequest(idOf(request), ImageBatch.ofUnitFloats(values));
+  }
+
+  private static String idOf(JsonObject request) {
+    return request.getValue("id") instanceof String id ? id : null;
   }
 
   /** Copies numbers from a flat or nested array; returns how many there were (stops counting past max). */
