@@ -49,16 +49,14 @@ public record ImageBatch(byte elementType, int count, Buffer pixels) {
   public void standardiseInto(float[] out, int at) {
     int offset = at * CifarImages.PIXELS_PER_IMAGE;
     int values = count * CifarImages.PIXELS_PER_IMAGE;
-    float[] standardised;
     if (elementType == UINT8) {
-      standardised = Normalization.fromBytes(pixels.getBytes(), 0, count);
-    } else {
-      float[] unit = new float[values];
-      for (int i = 0; i < values; i++) {
-        unit[i] = pixels.getFloat(i * 4);
-      }
-      standardised = Normalization.fromUnitFloats(unit);
+      Normalization.fromBytesInto(pixels.getBytes(), 0, count, out, at);
+      return;
     }
-    System.arraycopy(standardised, 0, out, offset, values);
+    float[] unit = new float[values];
+    for (int i = 0; i < values; i++) {
+      unit[i] = pixels.getFloat(i * 4);
+    }
+    System.arraycopy(Normalization.fromUnitFloats(unit), 0, out, offset, values);
   }
 }

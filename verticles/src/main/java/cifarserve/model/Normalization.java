@@ -18,12 +18,19 @@ public final class Normalization {
   /** {@code count} CHW byte images from {@code offset} (in images) into standardised floats. */
   public static float[] fromBytes(byte[] chw, int offsetImages, int count) {
     float[] out = new float[count * CifarImages.PIXELS_PER_IMAGE];
-    int src = offsetImages * CifarImages.PIXELS_PER_IMAGE;
-    for (int i = 0; i < out.length; i++) {
-      int channel = (i / PLANE) % CifarImages.CHANNELS;
-      out[i] = ((chw[src + i] & 0xff) / 255f - MEAN[channel]) / STD[channel];
-    }
+    fromBytesInto(chw, offsetImages, count, out, 0);
     return out;
+  }
+
+  /** The same, written into {@code out} from image {@code outOffsetImages} (no intermediate array). */
+  public static void fromBytesInto(byte[] chw, int offsetImages, int count, float[] out, int outOffsetImages) {
+    int src = offsetImages * CifarImages.PIXELS_PER_IMAGE;
+    int dst = outOffsetImages * CifarImages.PIXELS_PER_IMAGE;
+    int values = count * CifarImages.PIXELS_PER_IMAGE;
+    for (int i = 0; i < values; i++) {
+      int channel = (i / PLANE) % CifarImages.CHANNELS;
+      out[dst + i] = ((chw[src + i] & 0xff) / 255f - MEAN[channel]) / STD[channel];
+    }
   }
 
   /** Standardises, in place, CHW floats on the 0-1 scale. */
