@@ -89,7 +89,9 @@ final class ProbeSupport {
     return new JsonObject()
         .put("jdk", System.getProperty("java.vm.vendor") + " " + System.getProperty("java.runtime.version"))
         .put("args", new io.vertx.core.json.JsonArray(ManagementFactory.getRuntimeMXBean().getInputArguments()))
-        .put("OMP_NUM_THREADS", System.getenv("OMP_NUM_THREADS"));
+        .put("OMP_NUM_THREADS", System.getenv("OMP_NUM_THREADS"))
+        .put("OMP_WAIT_POLICY", System.getenv("OMP_WAIT_POLICY"))
+        .put("blasThreads", org.nd4j.linalg.factory.Nd4j.factory().blas().getMaxThreads());
   }
 
   static double ms(long nanos) {

@@ -12,12 +12,18 @@ import org.nd4j.linalg.factory.Nd4j;
  * thread at a time predicts with it (the inference verticle's single worker does).
  */
 public final class LoadedModel {
+  /** {@code -Dcifar.smallBatchGemv=false} turns the small-batch path off (for before/after benchmarks). */
+  static final String SMALL_BATCH_PROPERTY = "cifar.smallBatchGemv";
+
   private final JsonObject metadata;
   private final MultiLayerNetwork network;
+  private final SmallBatchForward smallBatch;
 
   public LoadedModel(JsonObject metadata, MultiLayerNetwork network) {
     this.metadata = metadata;
     this.network = network;
+    boolean enabled = !"false".equalsIgnoreCase(System.getProperty(SMALL_BATCH_PROPERTY));
+    this.smallBatch = enabled ? SmallBatchForward.of(network).orElse(null) : null;
   }
 
   public String version() {
@@ -26,6 +32,11 @@ public final class LoadedModel {
 
   public JsonObject metadata() {
     return metadata.copy();
+  }
+
+  /** Whether batches of up to {@link SmallBatchForward#MAX_IMAGES} images take the GEMV path. */
+  public boolean hasSmallBatchPath() {
+    return smallBatch != null;
   }
 
   public MultiLayerNetwork network() {
@@ -43,7 +54,9 @@ public final class LoadedModel {
     }
     INDArray input = Nd4j.create(standardisedChw,
         new long[] {count, CifarImages.CHANNELS, CifarImages.SIDE, CifarImages.SIDE}, 'c');
-    INDArray output = network.output(input, false);
+    INDArray output = smallBatch != null && count <= SmallBatchForward.MAX_IMAGES
+        ? smallBatch.output(input)
+        : network.output(input, false);
     float[][] rows = new float[count][];
     for (int i = 0; i < count; i++) {
       rows[i] = output.getRow(i).toFloatVector();

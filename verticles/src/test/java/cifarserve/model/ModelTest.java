@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import cifarserve.Main;
 import cifarserve.TestData;
+import cifarserve.TestModels;
 import cifarserve.data.CifarImages;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -15,6 +16,8 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,6 +67,40 @@ class ModelTest {
       }
       assertThat(sum).isCloseTo(1.0, within(1e-4));
     }
+  }
+
+  @Test
+  void smallBatchPathMatchesTheNetworksOwnForwardPass() throws Exception {
+    // A trained model, so the dense layers carry real (not freshly initialised) weights.
+    LoadedModel model = TestModels.repository().loadNewest().orElseThrow();
+    assertThat(model.hasSmallBatchPath()).isTrue();
+    CifarImages test = TestData.testImages();
+    for (int count = 1; count <= SmallBatchForward.MAX_IMAGES + 1; count++) {
+      float[] input = Normalization.fromBytes(test.pixels(), 10 * count, count);
+      float[][] fast = model.predict(input.clone(), count);
+      INDArray reference = model.network().output(
+          Nd4j.create(input, new long[] {count, CifarImages.CHANNELS, CifarImages.SIDE, CifarImages.SIDE}, 'c'), false);
+      for (int i = 0; i < count; i++) {
+        float[] expected = reference.getRow(i).toFloatVector();
+        for (int k = 0; k < expected.length; k++) {
+          assertThat(fast[i][k]).as("image %d of %d, class %d", i, count, k).isCloseTo(expected[k], within(1e-5f));
+        }
+      }
+    }
+  }
+
+  @Test
+  void smallBatchPathIsOnlyTakenForPlainDenseTails() {
+    assertThat(SmallBatchForward.of(CifarCnn.newNetwork(1))).isPresent();
+    // A network whose last layer is not an output layer after dense layers has no such path.
+    MultiLayerNetwork convOnly = new MultiLayerNetwork(new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder()
+        .list()
+        .layer(new ConvolutionLayer.Builder(3, 3).nIn(3).nOut(4).build())
+        .layer(new org.deeplearning4j.nn.conf.layers.CnnLossLayer.Builder().build())
+        .setInputType(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(8, 8, 3))
+        .build());
+    convOnly.init();
+    assertThat(SmallBatchForward.of(convOnly)).isEmpty();
   }
 
   @Test
