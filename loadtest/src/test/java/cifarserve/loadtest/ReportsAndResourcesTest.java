@@ -44,6 +44,9 @@ class ReportsAndResourcesTest {
     assertThat(json.getJsonObject("latencyMs").fieldNames())
         .contains("min", "mean", "stdev", "p50", "p90", "p95", "p99", "p99_9", "max");
     assertThat(run.requests().getJsonObject("statusCodes").getLong("200")).isEqualTo(300);
+    // JIT compile time of the measured phase, in seconds: at most every compiler thread busy all along.
+    double jit = json.getJsonObject("generator").getDouble("jitCompileSeconds");
+    assertThat(jit).isBetween(0.0, json.getDouble("elapsedSeconds") * Runtime.getRuntime().availableProcessors() + 0.01);
     JsonObject resources = json.getJsonObject("resources");
     assertThat(resources.getString("target")).isEqualTo("pid " + pid);
     JsonObject idle = resources.getJsonObject("phases").getJsonObject("idle");

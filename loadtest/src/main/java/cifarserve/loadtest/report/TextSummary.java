@@ -64,6 +64,10 @@ public final class TextSummary {
     line(out, "Transfer rate:", f("%.2f [Kbytes/sec] received", m.bodyBytes() / 1024.0 / elapsed));
     line(out, "Generator CPU:", f("%.1f %% of one core, %.0f us per request (this tool; ~100 %% per --threads = it sets the pace)",
         r.generatorCpuPercent(), r.generatorCpuMicrosPerRequest()));
+    if (r.generatorJitSeconds() >= 0.05 * Math.max(0.001, r.generatorCpuSeconds())) {
+      line(out, "Generator JIT:", f("%.2f s compiling during the measured phase (still warming up: a longer --warmup lowers the generator's CPU)",
+          r.generatorJitSeconds()));
+    }
     out.println();
     StringBuilder codes = new StringBuilder();
     for (Map.Entry<Integer, Long> e : m.statusCounts().entrySet()) {

@@ -102,9 +102,11 @@ public final class LoadTestRun {
           settings.rate(), payloadSequence);
       Instant startedAt = Instant.now();
       double cpuBefore = ownCpuSeconds();
+      long jitBefore = jitMillis();
       RunRecorder measured = runPhase(generators, measure, progress);
       long measureEnd = System.nanoTime();
       double generatorCpu = ownCpuSeconds() - cpuBefore;
+      double generatorJit = (jitMillis() - jitBefore) / 1000.0;
       if (progress != null) {
         progress.close();
         progress = null;
@@ -123,7 +125,7 @@ public final class LoadTestRun {
         lastFailure = sampler.lastFailure();
       }
       return new RunResult(settings, startedAt, measured, measure.startNanos(), measureEnd, warmupFinished,
-          target, samples, readFailures, lastFailure, generatorCpu);
+          target, samples, readFailures, lastFailure, generatorCpu, generatorJit);
     } finally {
       if (progress != null) {
         progress.close();
@@ -203,6 +205,16 @@ public final class LoadTestRun {
   /** CPU time of this JVM (all threads), for the generator's own cost per request. */
   private static double ownCpuSeconds() {
     return ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0);
+  }
+
+  /**
+   * Time the JIT compilers have spent so far (ms, summed over compiler threads; -1 if not reported).
+   * Compilation during the measured phase means the generator was still warming up: its CPU is
+   * included in the generator's CPU figures and taken from a target that shares the machine.
+   */
+  private static long jitMillis() {
+    java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+    return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
   }
 
   private static void pause(Duration d) throws InterruptedException {

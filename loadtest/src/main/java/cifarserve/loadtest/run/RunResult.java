@@ -23,7 +23,8 @@ public record RunResult(
     List<ResourceSample> resourceSamples,
     long resourceReadFailures,
     String resourceLastFailure,
-    double generatorCpuSeconds) {
+    double generatorCpuSeconds,
+    double generatorJitSeconds) {
 
   public static final List<String> PHASES = List.of("idle", "warmup", "busy", "after");
 
