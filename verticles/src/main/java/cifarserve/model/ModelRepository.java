@@ -1,6 +1,8 @@
 package cifarserve.model;
 
 import io.vertx.core.json.JsonObject;
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -11,14 +13,22 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A folder of versioned model artifacts: {@code <version>.zip} (the DL4J network) beside
  * {@code <version>.json} (metadata). Both are written to temporary files and renamed into place,
  * the metadata last, so a reader never sees a half-written artifact: an artifact exists exactly when
  * its metadata file does. Version ids sort by creation time.
+ *
+ * <p>Artifacts whose metadata names {@link CifarCnn#ARCHITECTURE_ID} are restored from their
+ * coefficients and the network built in code; any other DL4J model zip through its stored
+ * configuration (ModelSerializer), which is slower to start.
  */
 public final class ModelRepository {
   private final Path directory;
@@ -96,8 +106,23 @@ public final class ModelRepository {
 
   public LoadedModel load(JsonObject metadata) throws IOException {
     String version = requireVersion(metadata);
-    MultiLayerNetwork network = ModelSerializer.restoreMultiLayerNetwork(modelFile(version).toFile(), false);
+    MultiLayerNetwork network = CifarCnn.ARCHITECTURE_ID.equals(metadata.getString("architectureId"))
+        ? CifarCnn.withParameters(readCoefficients(modelFile(version)))
+        : ModelSerializer.restoreMultiLayerNetwork(modelFile(version).toFile(), false);
     return new LoadedModel(metadata, network);
+  }
+
+  /** The flat parameter vector of a DL4J model zip (the entry ModelSerializer writes it to). */
+  static INDArray readCoefficients(Path modelZip) throws IOException {
+    try (ZipFile zip = new ZipFile(modelZip.toFile())) {
+      ZipEntry entry = zip.getEntry(ModelSerializer.COEFFICIENTS_BIN);
+      if (entry == null) {
+        throw new IOException(modelZip + " has no " + ModelSerializer.COEFFICIENTS_BIN);
+      }
+      try (DataInputStream in = new DataInputStream(new BufferedInputStream(zip.getInputStream(entry), 1 << 16))) {
+        return Nd4j.read(in);
+      }
+    }
   }
 
   public Optional<LoadedModel> loadNewest() throws IOException {

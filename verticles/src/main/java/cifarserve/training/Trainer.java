@@ -260,6 +260,7 @@ public final class Trainer {
         .put("options", options.toJson())
         .put("command", options.command())
         .put("architecture", CifarCnn.describe())
+        .put("architectureId", CifarCnn.ARCHITECTURE_ID)
         .put("parameters", CifarCnn.PARAMETER_COUNT)
         .put("input", new JsonObject().put("layout", "NCHW").put("shape", new JsonArray().add(-1).add(3).add(32).add(32))
             .put("preprocessing", "pixels/255, then per-channel (x-mean)/std with CIFAR-10 mean/std"))

@@ -15,6 +15,7 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -101,6 +102,82 @@ class ModelTest {
         .build());
     convOnly.init();
     assertThat(SmallBatchForward.of(convOnly)).isEmpty();
+  }
+
+  @Test
+  void architectureIdNamesTheNetworkBuiltInCode() {
+    String fingerprint = architectureFingerprint(CifarCnn.newNetwork(0).getLayerWiseConfigurations().toJson());
+    assertThat(CifarCnn.ARCHITECTURE_ID)
+        .as("CifarCnn changed: set ARCHITECTURE_ID to end in %s (older artifacts then load through their JSON)",
+            fingerprint)
+        .endsWith("-" + fingerprint);
+    // The seed and training counters are not part of the architecture.
+    assertThat(architectureFingerprint(CifarCnn.newNetwork(99).getLayerWiseConfigurations().toJson()))
+        .isEqualTo(fingerprint);
+  }
+
+  @Test
+  void fastRestoreEqualsModelSerializersRestoreForTheShippedModel() throws Exception {
+    ModelRepository shipped = new ModelRepository(Path.of("..", "models"));
+    JsonObject metadata = shipped.newest().orElseThrow();
+    assertThat(metadata.getString("architectureId")).isEqualTo(CifarCnn.ARCHITECTURE_ID);
+    Path zip = shipped.modelFile(metadata.getString("version"));
+    String storedConfiguration;
+    try (var file = new java.util.zip.ZipFile(zip.toFile())) {
+      storedConfiguration = new String(file.getInputStream(file.getEntry(ModelSerializer.CONFIGURATION_JSON))
+          .readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    assertThat(architectureFingerprint(storedConfiguration)).isEqualTo(
+        architectureFingerprint(CifarCnn.newNetwork(0).getLayerWiseConfigurations().toJson()));
+
+    LoadedModel fast = shipped.load(metadata);
+    MultiLayerNetwork reference = ModelSerializer.restoreMultiLayerNetwork(zip.toFile(), false);
+    assertThat(fast.network().params().equalsWithEps(reference.params(), 0)).isTrue();
+    float[] input = Normalization.fromBytes(TestData.testImages().pixels(), 0, 8);
+    assertThat(fast.predict(input.clone(), 8))
+        .isDeepEqualTo(new LoadedModel(metadata, reference).predict(input.clone(), 8));
+  }
+
+  @Test
+  void artifactsWithoutTheArchitectureIdLoadThroughTheirStoredConfiguration() throws Exception {
+    MultiLayerNetwork network = CifarCnn.newNetwork(8);
+    ModelRepository repository = new ModelRepository(tmp);
+    JsonObject metadata = new JsonObject().put("version", "cnn-20260101T000000Z-0002");
+    repository.save(network, metadata);
+    LoadedModel loaded = repository.load(metadata);
+    assertThat(loaded.network().getLayerWiseConfigurations().getConf(0).getSeed()).isEqualTo(8L);
+    assertThat(loaded.network().params().equalsWithEps(network.params(), 0)).isTrue();
+  }
+
+  /**
+   * SHA-256 (12 hex digits) of an initialised network's DL4J configuration JSON (as a model zip stores
+   * it), keys sorted, without its seed and training counters.
+   */
+  static String architectureFingerprint(String configurationJson) {
+    Object canonical = canonical(new JsonObject(configurationJson).getMap());
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(io.vertx.core.json.Json.encode(canonical).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(digest).substring(0, 12);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Object canonical(Object value) {
+    if (value instanceof java.util.Map<?, ?> map) {
+      java.util.TreeMap<String, Object> sorted = new java.util.TreeMap<>();
+      map.forEach((k, v) -> {
+        if (!java.util.Set.of("seed", "iterationCount", "epochCount").contains(k)) {
+          sorted.put((String) k, canonical(v));
+        }
+      });
+      return sorted;
+    }
+    if (value instanceof java.util.List<?> list) {
+      return list.stream().map(ModelTest::canonical).toList();
+    }
+    return value;
   }
 
   @Test
