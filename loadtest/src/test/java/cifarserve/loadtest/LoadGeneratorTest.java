@@ -89,6 +89,30 @@ class LoadGeneratorTest {
   }
 
   @Test
+  void keepAliveReusesOneConnectionPerSlotAndWithoutItEachRequestHasItsOwn() throws Exception {
+    CliRun kept = CliRun.run(tmp, "-n", "60", "-c", "3", "-k", server.url("/delay?ms=2"));
+    assertThat(kept.requests().getLong("successful")).isEqualTo(60);
+    assertThat(server.connections.get()).isEqualTo(3);
+
+    server.connections.set(0);
+    CliRun closed = CliRun.run(tmp, "-n", "20", "-c", "2", server.url("/ok"));
+    assertThat(closed.requests().getLong("successful")).isEqualTo(20);
+    assertThat(server.connections.get()).isEqualTo(20);
+  }
+
+  @Test
+  void timedOutConnectionsAreReplacedAndLaterRequestsSucceed() throws Exception {
+    // Every 2nd request on /alternate takes 3 s, beyond the 0.5 s timeout; the others 1 ms. Each
+    // timeout closes its connection; the slot's next request must open a new one and succeed.
+    CliRun run = CliRun.run(tmp, "-n", "6", "-c", "1", "-k", "-s", "0.5", server.url("/alternate?fast=1&slow=3000&n=2"));
+
+    assertThat(run.requests().getLong("timeouts")).isEqualTo(3);
+    assertThat(run.requests().getLong("successful")).isEqualTo(3);
+    assertThat(run.requests().getLong("connectionErrors")).isZero();
+    assertThat(server.connections.get()).isEqualTo(3); // the first, and one after each of the first 2 timeouts
+  }
+
+  @Test
   void statusCodesAreCountedAndNon2xxAreFailures() throws Exception {
     CliRun run = CliRun.run(tmp, "-n", "100", "-c", "2", "-k", server.url("/every?n=4&code=503"));
 

@@ -33,6 +33,8 @@ final class TestTargetServer implements AutoCloseable {
   private final Vertx vertx;
   private final HttpServer server;
   final AtomicLong received = new AtomicLong();
+  /** TCP connections accepted so far. */
+  final AtomicLong connections = new AtomicLong();
   /** What the last {@code /inspect} request looked like: "METHOD|content-type|X-Probe|body length". */
   volatile String lastInspected;
   private long everyCounter;
@@ -42,7 +44,8 @@ final class TestTargetServer implements AutoCloseable {
 
   TestTargetServer() throws Exception {
     vertx = Vertx.vertx();
-    server = vertx.createHttpServer().requestHandler(this::handle);
+    server = vertx.createHttpServer().requestHandler(this::handle)
+        .connectionHandler(c -> connections.incrementAndGet());
     server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
