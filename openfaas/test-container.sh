@@ -8,7 +8,8 @@
 # Everything is checked on 127.0.0.1 only:
 #   1. cold start, COLD_STARTS times (default 5): docker run -> /_/health 200 -> /_/ready 200 ->
 #      first correct classification of test_batch.bin record 0 (cat, index 3); each phase timed, medians
-#   2. GET / (the study's endpoint), classification of the same image as PNG
+#   2. GET / (the study's endpoint), classification of the same image as PNG; the load tester (--container)
+#      measures the live function: 60 classifications, CPU and memory idle and busy
 #   3. the health contract: /tmp/.lock present when /_/health is 200; /_/ready 429 while max_inflight
 #      (2) requests are held in flight (requests whose headers are sent and whose body is held back)
 #   4. SIGTERM (docker stop): lock removed, a held request still completes, exit code 0;
@@ -35,6 +36,7 @@ fi
 COLD_STARTS=${COLD_STARTS:-5}
 COMPARE_EXTRACT=${COMPARE_EXTRACT:-1}
 RESULTS=$OUT/container-test.json
+LOADTEST_JAR=${LOADTEST_JAR:-$ROOT/loadtest/target/cifar-loadtest.jar}
 BASE="http://127.0.0.1:$PORT"
 
 PASSED=0; FAILED=0
@@ -64,6 +66,10 @@ fi
 if [[ -x /usr/bin/docker ]]; then DOCKER_BIN=/usr/bin/docker; else DOCKER_BIN=$(command -v docker) || loud_fail "no docker client"; fi
 command -v python3 > /dev/null || loud_fail "python3 is needed (PNG encoding of the test image)"
 
+if [[ ! -f $LOADTEST_JAR ]]; then
+  say "no load tester jar: building it (mvn -pl loadtest)"
+  (cd "$ROOT" && timeout 900 mvn -q -B -pl loadtest -am package -DskipTests) || loud_fail "building the load tester failed"
+fi
 if [[ ! -f $ARCHIVE ]]; then
   say "no image archive: building it (openfaas/build-image.sh)"
   "$ROOT/openfaas/build-image.sh" || loud_fail "openfaas/build-image.sh failed"
@@ -292,6 +298,36 @@ for i in $(seq 1 "$COLD_STARTS"); do
     say "idle memory after one classification + 5 s: cgroup ${IDLE_MEM% *} MiB (incl. /tmp), JVM RSS ${IDLE_MEM#* } MiB"
     NATIVE_MAPPED=$(awk '$6 ~ /^\/app\/native\// {print $6}' "/proc/$(pid_of "$c")/maps" | sort -u | xargs -r -n1 basename | paste -sd' ')
     say "natives mapped by the JVM: $NATIVE_MAPPED"
+    # The load tester's --container source against this live function: the study's table (CPU and
+    # memory idle and busy) for the serverless side, read through docker inspect -> cgroup/proc.
+    LT_JSON=$OUT/loadtest-container.json
+    LT_EXIT=0
+    timeout 120 java -jar "$LOADTEST_JAR" -q -n 60 -c 2 -s 30 --container "$c" --idle-before 2s --idle-after 1s \
+      --sample-interval 200ms -p "$REC0" -T application/octet-stream --json "$LT_JSON" "$BASE/v1/classify" \
+      > "$OUT/loadtest-container.txt" 2>&1 || LT_EXIT=$?
+    LT_SUMMARY=$(python3 - "$LT_JSON" <<'PY' 2>&1
+import json, sys
+r = json.load(open(sys.argv[1]))
+res = r.get("resources") or {}
+phases = res.get("phases") or {}
+def fig(p):
+    p = phases.get(p) or {}
+    return "cpu avg %.1f%% peak %.1f%%, memory avg %.0f MiB" % (
+        (p.get("cpuPercent") or {}).get("avg") or 0, (p.get("cpuPercent") or {}).get("peak") or 0,
+        ((p.get("memoryBytes") or {}).get("avg") or 0) / 2**20)
+print("%s x 200 of %s; target %s; idle: %s; busy: %s; p50 %.1f ms" % (
+    r["requests"]["statusCodes"].get("200", 0), r["requests"]["sent"], res.get("target"),
+    fig("idle"), fig("busy"), r["latencyMs"]["p50"]))
+ok = (r["requests"]["statusCodes"].get("200") == 60 and bool(res.get("target"))
+      and (phases.get("idle") or {}).get("samples", 0) > 0
+      and ((phases.get("busy") or {}).get("cpuPercent") or {}).get("avg", 0) > 0
+      and ((phases.get("busy") or {}).get("memoryBytes") or {}).get("avg", 0) > 0)
+sys.exit(0 if ok else 3)
+PY
+) && LT_OK=yes || LT_OK=no
+    say "load tester --container: $LT_SUMMARY"
+    check "load tester --container $c: 60 x 200, idle and busy CPU/memory of the container (exit $LT_EXIT)" \
+      test "$LT_EXIT/$LT_OK" = 0/yes
     TMP_LISTING=$(cd "/proc/$(pid_of "$c")/root/tmp" && du -ak . 2> /dev/null | sort -k2 | head -20)
     say "what the function wrote (all under /tmp, KiB):"; sed 's/^/    /' <<< "$TMP_LISTING"
   fi
