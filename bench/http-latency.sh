@@ -90,7 +90,7 @@ for setting in $SETTINGS; do
   # The goals are about a server in steady state (an always-on node is warm): let the JIT compile the
   # request path first. A fresh JVM answers its first ~1,000 requests ~2x slower (measured:
   # c=1 p50 9.3 ms over the first 1,100, 5.5 ms after). Cold start has its own figures (bench servicestart).
-  java -jar "$LOADTEST_JAR" "${common[@]}" -c 8 -n "$NJIT" -t "$T" >"$OUT/http-$tag-jit-warmup.txt"
+  java -jar "$LOADTEST_JAR" "${common[@]}" -c 8 -n "$NJIT" -t "$T" "$url" >"$OUT/http-$tag-jit-warmup.txt"
   load_c2_before=$(loadavg)
   java -jar "$LOADTEST_JAR" "${common[@]}" -c 2 -n "$N2" -t "$T" --warmup "$W2" \
     --json "$OUT/http-$tag-c2.json" "$url" >"$OUT/http-$tag-c2.txt"
