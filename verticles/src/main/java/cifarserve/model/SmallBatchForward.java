@@ -25,9 +25,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * OpenBLAS 0.3.19 (the build ND4J M2.1 ships) packs the whole right-hand matrix before multiplying.
  * For our 4,096 x 512 dense layer that is 8 MB copied per call: 1.5-3 ms for a single image, a third of
  * its forward pass, against ~0.4 ms for GEMV (measured: p50 6.6 -> 5.3 ms per image in-process; see
- * docs/performance.md). Convolutions and pooling
- * still run through DL4J's own layers (and their oneDNN helpers), so only the arithmetic of the dense
- * layers changes, not the model: results equal {@code network.output} up to float rounding (tested).
+ * docs/performance.md). Convolutions and pooling still run through DL4J's own layers (and their
+ * oneDNN helpers), so only the arithmetic of the dense layers changes, not the model: results equal
+ * {@code network.output} up to float rounding (tested).
  *
  * <p>Used only for networks whose tail is dense layers ending in an output layer, without layer norm;
  * otherwise {@link #of} returns empty and callers use {@code network.output}. Not thread-safe (the
