@@ -25,6 +25,8 @@ Serving on http://$HOST:$PORT once ready. Try, from another terminal:
 Stop with Ctrl-C (in-flight requests are drained first).
 
 EOT
-# OpenMP threads sleep instead of spinning between ops: faster on 2 cores (docs/performance.md).
+# OpenMP and OpenBLAS threads sleep instead of spinning between ops: faster on 2 cores
+# (docs/performance.md).
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+export OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}"
 exec java -Xmx1g -jar "$JAR" serve --conf conf/local.json

@@ -263,7 +263,7 @@ CREATED=$(date -u -d "@$(stat -c %Y "$JAR")" +%Y-%m-%dT%H:%M:%SZ)
 cat > "$IMG/config.json" <<EOF
 {"architecture":"amd64","os":"linux","created":"$CREATED",
  "config":{"User":"12000:12000","WorkingDir":"/tmp","ExposedPorts":{"8080/tcp":{}},
-  "Env":["PATH=/opt/java/bin","JAVA_HOME=/opt/java","LD_LIBRARY_PATH=/app/native","LANG=C.UTF-8","HOME=/tmp","OMP_WAIT_POLICY=PASSIVE"],
+  "Env":["PATH=/opt/java/bin","JAVA_HOME=/opt/java","LD_LIBRARY_PATH=/app/native","LANG=C.UTF-8","HOME=/tmp","OMP_WAIT_POLICY=PASSIVE","OPENBLAS_THREAD_TIMEOUT=4"],
   "Entrypoint":[$ENTRYPOINT],"Cmd":null,
   "Labels":{"org.opencontainers.image.title":"cifar-serve function","com.openfaas.function":"cifar-serve"}},
  "rootfs":{"type":"layers","diff_ids":[$(join "${DIFF_IDS[@]}")]},

@@ -91,6 +91,7 @@ final class ProbeSupport {
         .put("args", new io.vertx.core.json.JsonArray(ManagementFactory.getRuntimeMXBean().getInputArguments()))
         .put("OMP_NUM_THREADS", System.getenv("OMP_NUM_THREADS"))
         .put("OMP_WAIT_POLICY", System.getenv("OMP_WAIT_POLICY"))
+        .put("OPENBLAS_THREAD_TIMEOUT", System.getenv("OPENBLAS_THREAD_TIMEOUT"))
         .put("blasThreads", org.nd4j.linalg.factory.Nd4j.factory().blas().getMaxThreads());
   }
 
