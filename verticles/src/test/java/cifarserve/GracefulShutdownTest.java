@@ -11,7 +11,6 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.io.File;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -23,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class GracefulShutdownTest {
   @Test
   void aConnectionAcceptedBeforeSigtermStillGetsItsAnswer() throws Exception {
-    int port = freePort();
+    int port = TestServers.freePort();
     Process process = startServer(port, "target/graceful-shutdown-late-request.log");
     Vertx vertx = Vertx.vertx();
     try {
@@ -61,7 +60,7 @@ class GracefulShutdownTest {
 
   @Test
   void sigtermDrainsInFlightRequestsAndExitsZero() throws Exception {
-    int port = freePort();
+    int port = TestServers.freePort();
     Process process = startServer(port, "target/graceful-shutdown-server.log");
     Vertx vertx = Vertx.vertx();
     try {
@@ -91,12 +90,6 @@ class GracefulShutdownTest {
     } finally {
       process.destroyForcibly();
       TestServers.await(vertx.close());
-    }
-  }
-
-  private static int freePort() throws java.io.IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
     }
   }
 

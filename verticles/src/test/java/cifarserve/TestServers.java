@@ -6,6 +6,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -14,6 +16,13 @@ import java.util.function.Predicate;
 /** Starts the real service (all verticles, metrics on) on 127.0.0.1 with a random port. */
 public final class TestServers {
   private TestServers() {
+  }
+
+  /** A loopback port free at the time of asking (for servers started in another JVM). */
+  public static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
   }
 
   /** Defaults with test-friendly values; {@code overrides} is merged in deeply. */

@@ -74,28 +74,18 @@ public final class Benchmark {
 
     if (options.sections().contains("training")) {
       out.println("training: warm-up, then timed windows of network.fit(batch of 64 real images) ...");
-      JsonArray loadBefore = Machine.loadAverage();
       List<String> args = quick
           ? List.of(cifar, "warmup=3", "windows=3", "iterations=4")
           : List.of(cifar, "warmup=5", "windows=5", "iterations=10");
-      ChildJvm.Run run = trainJvm.run(TrainingProbe.class, args, Duration.ofMinutes(quick ? 3 : 8));
-      report.put("training", run.result()
-          .put("jvmArgs", new JsonArray(options.trainJvmArgs()))
-          .put("peakRssMbSampledByParent", run.peakRssMb())
-          .put("loadAverageBefore", loadBefore).put("loadAverageAfter", Machine.loadAverage()));
+      report.put("training", probe(trainJvm, TrainingProbe.class, args, options.trainJvmArgs()));
     }
     if (options.sections().contains("inference")) {
       out.println("inference: single-image latency, then batched throughput at batch 1/8/32/128 ...");
-      JsonArray loadBefore = Machine.loadAverage();
       List<String> args = new ArrayList<>(List.of(cifar, "modelDir=" + modelDir));
       args.addAll(quick
           ? List.of("warmup=20", "latencySamples=200", "latencyMs=15000", "windows=3", "windowImages=256", "windowMs=2000")
           : List.of("warmup=50", "latencySamples=1000", "latencyMs=40000", "windows=5", "windowImages=1024", "windowMs=4000"));
-      ChildJvm.Run run = serveJvm.run(InferenceProbe.class, args, Duration.ofMinutes(quick ? 3 : 8));
-      report.put("inference", run.result()
-          .put("jvmArgs", new JsonArray(options.serveJvmArgs()))
-          .put("peakRssMbSampledByParent", run.peakRssMb())
-          .put("loadAverageBefore", loadBefore).put("loadAverageAfter", Machine.loadAverage()));
+      report.put("inference", probe(serveJvm, InferenceProbe.class, args, options.serveJvmArgs()));
     }
     if (options.sections().contains("coldstart")) {
       int runs = options.coldRuns() > 0 ? options.coldRuns() : quick ? 3 : 5;
@@ -118,6 +108,17 @@ public final class Benchmark {
     report.put("memory", memory(report));
     report.put("goals", goals(report));
     return report;
+  }
+
+  /** Runs one probe in a fresh child JVM: its result, with the JVM options, parent-sampled RSS and load around it. */
+  private JsonObject probe(ChildJvm jvm, Class<?> probe, List<String> args, List<String> jvmArgs)
+      throws IOException, InterruptedException {
+    JsonArray loadBefore = Machine.loadAverage();
+    ChildJvm.Run run = jvm.run(probe, args, Duration.ofMinutes(options.quick() ? 3 : 8));
+    return run.result()
+        .put("jvmArgs", new JsonArray(jvmArgs))
+        .put("peakRssMbSampledByParent", run.peakRssMb())
+        .put("loadAverageBefore", loadBefore).put("loadAverageAfter", Machine.loadAverage());
   }
 
   private JsonObject coldStart(Path modelDir, int runs) throws IOException, InterruptedException {

@@ -116,9 +116,7 @@ public final class SmallBatchForward {
       release(activations);
       activations = next;
     }
-    if (flat != features) {
-      release(flat);
-    }
+    release(flat);
     release(features);
     return activations;
   }
@@ -135,9 +133,12 @@ public final class SmallBatchForward {
     }
   }
 
-  /** Frees an array's off-heap buffer now rather than at some later GC (views and shared buffers are left alone). */
+  /**
+   * Frees an array's off-heap buffer now rather than at some later GC. {@code closeable()} is false for
+   * views and for arrays already released, so passing the same array twice (or a view of one) is safe.
+   */
   private static void release(INDArray array) {
-    if (array != null && !array.isView() && array.closeable()) {
+    if (array != null && array.closeable()) {
       array.close();
     }
   }

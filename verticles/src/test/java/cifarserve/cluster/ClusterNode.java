@@ -1,8 +1,8 @@
 package cifarserve.cluster;
 
+import cifarserve.TestServers;
 import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -35,7 +35,7 @@ final class ClusterNode {
   /** Starts a node; {@code env} adds to (and overrides) the cluster settings below. */
   static ClusterNode start(String name, String clusterName, Path clusterXml, Path runDir, Map<String, String> env)
       throws IOException {
-    int port = freePort();
+    int port = TestServers.freePort();
     Path modelDir = Files.createDirectories(runDir.resolve(name + "-models"));
     Path log = runDir.resolve(name + ".log");
     String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
@@ -101,11 +101,5 @@ final class ClusterNode {
   @Override
   public String toString() {
     return name + " (pid " + process.pid() + ", http " + port + ")";
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }
