@@ -71,6 +71,9 @@ rss_mb() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$1/status" 2>/dev/null || e
 hwm_mb() { awk '/VmHWM/ {print int($2/1024)}' "/proc/$1/status" 2>/dev/null || echo -1; }
 
 summary="[]"
+# loadtest ARGS...: the load tester with the options every run shares (common=(...), set per server)
+# shellcheck disable=SC2086
+loadtest() { java $LOADTEST_JAVA_OPTS -jar "$LOADTEST_JAR" "${common[@]}" "$@"; }
 for setting in $SETTINGS; do
   batch=${setting%%:*}; delay=${setting##*:}
   tag="b${batch}-d${delay}"
@@ -95,16 +98,13 @@ for setting in $SETTINGS; do
   # The goals are about a server in steady state (an always-on node is warm): let the JIT compile the
   # request path first. A fresh JVM answers its first ~1,000 requests ~2x slower (measured:
   # c=1 p50 9.3 ms over the first 1,100, 5.5 ms after). Cold start has its own figures (bench servicestart).
-  # shellcheck disable=SC2086
-  java $LOADTEST_JAVA_OPTS -jar "$LOADTEST_JAR" "${common[@]}" -c 8 -n "$NJIT" -t "$T" "$url" >"$OUT/http-$tag-jit-warmup.txt"
+  loadtest -c 8 -n "$NJIT" -t "$T" "$url" >"$OUT/http-$tag-jit-warmup.txt"
   load_c2_before=$(loadavg)
-  # shellcheck disable=SC2086
-  java $LOADTEST_JAVA_OPTS -jar "$LOADTEST_JAR" "${common[@]}" -c 2 -n "$N2" -t "$T" --warmup "$W2" \
+  loadtest -c 2 -n "$N2" -t "$T" --warmup "$W2" \
     --json "$OUT/http-$tag-c2.json" "$url" >"$OUT/http-$tag-c2.txt"
   load_c2_after=$(loadavg)
   load_c64_before=$(loadavg)
-  # shellcheck disable=SC2086
-  java $LOADTEST_JAVA_OPTS -jar "$LOADTEST_JAR" "${common[@]}" -c 64 -n "$N64" -t "$T" --warmup "$W64" \
+  loadtest -c 64 -n "$N64" -t "$T" --warmup "$W64" \
     --json "$OUT/http-$tag-c64.json" "$url" >"$OUT/http-$tag-c64.txt"
   load_c64_after=$(loadavg)
   rss=$(rss_mb "$SERVER_PID"); hwm=$(hwm_mb "$SERVER_PID")
