@@ -180,8 +180,12 @@ public final class InferenceVerticle extends VerticleBase {
           // Re-checked on the worker: swaps are serialised there, so versions only move forward.
           if (now == null || ModelCatalog.isNewer(metadata, now.metadata())) {
             model = loaded;
+            if (now != null) {
+              now.close(); // batches run on this thread too, so none is using the old model now
+            }
             return loaded;
           }
+          loaded.close();
           return null;
         }))
         .onSuccess(loaded -> {

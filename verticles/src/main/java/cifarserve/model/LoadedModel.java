@@ -8,22 +8,51 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A trained network with its metadata. Not thread-safe: DL4J networks keep per-call state, so one
- * thread at a time predicts with it (the inference verticle's single worker does).
+ * A trained network with its metadata, and the fastest way this build has to run it.
+ *
+ * <p>Predictions go through {@link OneDnnForward} chains compiled from the network's weights, one per
+ * power-of-two batch size up to {@link #MAX_COMPILED_BATCH} (other sizes run as a sum of those), each
+ * compiled on first use. Where no chain can be compiled
+ * (another layer stack, or no oneDNN bindings), single images take {@link SmallBatchForward} and
+ * batches DL4J's {@code network.output}. The weights are copied when a chain is compiled: a
+ * LoadedModel is a snapshot, so its network must not be trained further.
+ *
+ * <p>Not thread-safe: DL4J networks and the chains keep per-call state, so one thread at a time
+ * predicts with it (the inference verticle's single worker does).
  */
-public final class LoadedModel {
+public final class LoadedModel implements AutoCloseable {
   /** {@code -Dcifar.smallBatchGemv=false} turns the small-batch path off (for before/after benchmarks). */
   static final String SMALL_BATCH_PROPERTY = "cifar.smallBatchGemv";
+  /** {@code -Dcifar.onednn=false} turns the compiled oneDNN chains off (for before/after benchmarks). */
+  static final String ONEDNN_PROPERTY = "cifar.onednn";
+  /**
+   * Largest compiled batch. Chains are compiled for powers of two only, so at most 7 exist (1..64; each
+   * costs 50-100 ms to compile and up to ~40 MB of buffers and reordered weights): a batch runs as its
+   * binary decomposition, largest part first (45 images = 32 + 8 + 4 + 1), which wastes no arithmetic
+   * on padding. 64 is the service's default maxBatchSize; measured throughput stops growing above 32
+   * (docs/performance.md).
+   */
+  public static final int MAX_COMPILED_BATCH = 64;
+  private static final long[] IMAGE_CHW = {CifarImages.CHANNELS, CifarImages.SIDE, CifarImages.SIDE};
 
   private final JsonObject metadata;
   private final MultiLayerNetwork network;
   private final SmallBatchForward smallBatch;
+  /** Compiled chains by log2 of their batch size; null until first used. */
+  private final OneDnnForward[] compiled = new OneDnnForward[Integer.numberOfTrailingZeros(MAX_COMPILED_BATCH) + 1];
+  private boolean compiledUnavailable;
 
   public LoadedModel(JsonObject metadata, MultiLayerNetwork network) {
+    this(metadata, network, !"false".equalsIgnoreCase(System.getProperty(ONEDNN_PROPERTY)),
+        !"false".equalsIgnoreCase(System.getProperty(SMALL_BATCH_PROPERTY)));
+  }
+
+  /** With the compiled chains and the single-image GEMV path each switched on or off. */
+  LoadedModel(JsonObject metadata, MultiLayerNetwork network, boolean compiledChains, boolean smallBatchPath) {
     this.metadata = metadata;
     this.network = network;
-    boolean enabled = !"false".equalsIgnoreCase(System.getProperty(SMALL_BATCH_PROPERTY));
-    this.smallBatch = enabled ? SmallBatchForward.of(network).orElse(null) : null;
+    this.smallBatch = smallBatchPath ? SmallBatchForward.of(network).orElse(null) : null;
+    this.compiledUnavailable = !compiledChains;
   }
 
   public String version() {
@@ -32,6 +61,14 @@ public final class LoadedModel {
 
   public JsonObject metadata() {
     return metadata.copy();
+  }
+
+  /**
+   * Whether predictions run through compiled oneDNN chains (compiles the single-image chain if it was
+   * not yet: call it on the predicting thread).
+   */
+  public boolean usesCompiledChains() {
+    return chainFor(1) != null;
   }
 
   /** Whether batches of up to {@link SmallBatchForward#MAX_IMAGES} images take the GEMV path. */
@@ -52,6 +89,9 @@ public final class LoadedModel {
       throw new IllegalArgumentException("expected " + count + " images of " + CifarImages.PIXELS_PER_IMAGE
           + " values, got " + standardisedChw.length + " values");
     }
+    if (count > 0 && chainFor(1) != null) {
+      return predictCompiled(standardisedChw, count);
+    }
     INDArray input = Nd4j.create(standardisedChw,
         new long[] {count, CifarImages.CHANNELS, CifarImages.SIDE, CifarImages.SIDE}, 'c');
     INDArray output = smallBatch != null && count <= SmallBatchForward.MAX_IMAGES
@@ -62,6 +102,43 @@ public final class LoadedModel {
       rows[i] = output.getRow(i).toFloatVector();
     }
     return rows;
+  }
+
+  private float[][] predictCompiled(float[] standardisedChw, int count) {
+    float[][] rows = new float[count][];
+    for (int done = 0; done < count; ) {
+      int n = Integer.highestOneBit(Math.min(MAX_COMPILED_BATCH, count - done));
+      OneDnnForward chain = chainFor(n);
+      float[] part = n == count ? standardisedChw : java.util.Arrays.copyOfRange(standardisedChw,
+          done * CifarImages.PIXELS_PER_IMAGE, (done + n) * CifarImages.PIXELS_PER_IMAGE);
+      System.arraycopy(chain.output(part, n), 0, rows, done, n);
+      done += n;
+    }
+    return rows;
+  }
+
+  /** The compiled chain for batches of {@code count} images, compiling it now if needed; null if none can be. */
+  private OneDnnForward chainFor(int count) {
+    if (compiledUnavailable) {
+      return null;
+    }
+    int slot = 32 - Integer.numberOfLeadingZeros(count - 1); // ceil(log2(count))
+    if (compiled[slot] == null) {
+      compiled[slot] = OneDnnForward.of(network, 1 << slot, IMAGE_CHW).orElse(null);
+      compiledUnavailable = compiled[slot] == null;
+    }
+    return compiled[slot];
+  }
+
+  /** Frees the compiled chains' native memory; call once no thread predicts with this model any more. */
+  @Override
+  public void close() {
+    for (int i = 0; i < compiled.length; i++) {
+      if (compiled[i] != null) {
+        compiled[i].close();
+        compiled[i] = null;
+      }
+    }
   }
 
   /** Index of the largest probability. */

@@ -73,19 +73,73 @@ class ModelTest {
   @Test
   void smallBatchPathMatchesTheNetworksOwnForwardPass() throws Exception {
     // A trained model, so the dense layers carry real (not freshly initialised) weights.
-    LoadedModel model = TestModels.repository().loadNewest().orElseThrow();
+    LoadedModel trained = TestModels.repository().loadNewest().orElseThrow();
+    LoadedModel model = new LoadedModel(trained.metadata(), trained.network(), false, true);
     assertThat(model.hasSmallBatchPath()).isTrue();
-    CifarImages test = TestData.testImages();
+    assertThat(model.usesCompiledChains()).isFalse();
     for (int count = 1; count <= SmallBatchForward.MAX_IMAGES + 1; count++) {
-      float[] input = Normalization.fromBytes(test.pixels(), 10 * count, count);
-      float[][] fast = model.predict(input.clone(), count);
-      INDArray reference = model.network().output(
-          Nd4j.create(input, new long[] {count, CifarImages.CHANNELS, CifarImages.SIDE, CifarImages.SIDE}, 'c'), false);
-      for (int i = 0; i < count; i++) {
-        float[] expected = reference.getRow(i).toFloatVector();
-        for (int k = 0; k < expected.length; k++) {
-          assertThat(fast[i][k]).as("image %d of %d, class %d", i, count, k).isCloseTo(expected[k], within(1e-5f));
-        }
+      assertMatchesNetworkOutput(model, count);
+    }
+  }
+
+  @Test
+  void compiledChainsMatchTheNetworksOwnForwardPass() throws Exception {
+    LoadedModel model = TestModels.repository().loadNewest().orElseThrow();
+    assertThat(model.usesCompiledChains()).isTrue();
+    // Powers of two run in one chain each; the others as sums of them (3 = 2 + 1, 45 = 32 + 8 + 4 + 1),
+    // and more than the largest chain as several (70 = 64 + 4 + 2).
+    for (int count : new int[] {1, 2, 3, 45, 64, 70}) {
+      assertMatchesNetworkOutput(model, count);
+    }
+    // Freed chains are compiled again on the next prediction.
+    model.close();
+    assertMatchesNetworkOutput(model, 1);
+  }
+
+  @Test
+  void compiledChainsAreOnlyBuiltForLayersTheyExpressExactly() {
+    long[] image = {CifarImages.CHANNELS, CifarImages.SIDE, CifarImages.SIDE};
+    try (OneDnnForward chain = OneDnnForward.of(CifarCnn.newNetwork(1), 4, image).orElseThrow()) {
+      assertThat(chain.batchSize()).isEqualTo(4);
+    }
+    // tanh has no fused equivalent here, and batch normalisation is not expressed at all.
+    MultiLayerNetwork tanh = smallNetwork(new ConvolutionLayer.Builder(3, 3).nOut(4)
+        .convolutionMode(org.deeplearning4j.nn.conf.ConvolutionMode.Same)
+        .activation(org.nd4j.linalg.activations.Activation.TANH).build());
+    MultiLayerNetwork batchNorm = smallNetwork(new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build());
+    for (MultiLayerNetwork network : new MultiLayerNetwork[] {tanh, batchNorm}) {
+      assertThat(OneDnnForward.of(network, 1, image)).isEmpty();
+      LoadedModel model = new LoadedModel(new JsonObject().put("version", "t"), network);
+      assertThat(model.usesCompiledChains()).isFalse();
+      assertMatchesNetworkOutput(model, 2); // DL4J's own path still answers
+    }
+  }
+
+  private static MultiLayerNetwork smallNetwork(org.deeplearning4j.nn.conf.layers.Layer first) {
+    MultiLayerNetwork network = new MultiLayerNetwork(new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder()
+        .seed(5)
+        .list()
+        .layer(first)
+        .layer(new OutputLayer.Builder().nOut(10).activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build())
+        .setInputType(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(CifarImages.SIDE, CifarImages.SIDE,
+            CifarImages.CHANNELS))
+        .build());
+    network.init();
+    return network;
+  }
+
+  /** model.predict on real test images equals DL4J's network.output to 1e-5 per probability. */
+  private static void assertMatchesNetworkOutput(LoadedModel model, int count) {
+    CifarImages test = TestData.testImages();
+    float[] input = Normalization.fromBytes(test.pixels(), 3 * count % 100, count);
+    float[][] fast = model.predict(input.clone(), count);
+    INDArray reference = model.network().output(
+        Nd4j.create(input, new long[] {count, CifarImages.CHANNELS, CifarImages.SIDE, CifarImages.SIDE}, 'c'), false);
+    assertThat(fast).hasNumberOfRows(count);
+    for (int i = 0; i < count; i++) {
+      float[] expected = reference.getRow(i).toFloatVector();
+      for (int k = 0; k < expected.length; k++) {
+        assertThat(fast[i][k]).as("image %d of %d, class %d", i, count, k).isCloseTo(expected[k], within(1e-5f));
       }
     }
   }
