@@ -38,6 +38,8 @@ public final class ServiceConfig {
       new EnvOverride("INFERENCE_MAX_DELAY_MS", "inference.maxDelayMs", Kind.INT),
       new EnvOverride("INFERENCE_QUEUE_CAPACITY", "inference.queueCapacity", Kind.INT),
       new EnvOverride("INFERENCE_TIMEOUT_MS", "inference.timeoutMs", Kind.LONG),
+      new EnvOverride("INFERENCE_LANES", "inference.lanes", Kind.INT),
+      new EnvOverride("INFERENCE_THREADS_PER_LANE", "inference.threadsPerLane", Kind.INT),
       new EnvOverride("CLUSTER_ENABLED", "cluster.enabled", Kind.BOOLEAN),
       new EnvOverride("CLUSTER_CONFIG", "cluster.config", Kind.STRING),
       new EnvOverride("CLUSTER_NAME", "cluster.name", Kind.STRING),

@@ -4,6 +4,7 @@ import cifarserve.Addresses;
 import cifarserve.cluster.ClusterDispatch;
 import cifarserve.data.CifarImages;
 import cifarserve.metrics.ServiceMetrics;
+import cifarserve.model.EngineThreads;
 import cifarserve.model.LoadedModel;
 import cifarserve.model.ModelCatalog;
 import cifarserve.model.ModelRepository;
@@ -34,15 +35,18 @@ import org.slf4j.LoggerFactory;
 /**
  * Owns the model and runs every prediction, with dynamic batching (as Triton and TorchServe do).
  *
- * <p>Requests queue on the event loop (bounded: overflow fails at once with 503). One worker thread
- * runs batches, because DL4J already spreads one batch over every core and a network is not
- * thread-safe. When the worker is idle, queued images go at once: a lone request never waits.
- * While a batch runs, arrivals accumulate and go together next, up to {@code maxBatchSize} images.
- * Only when requests arrive faster than one per {@code maxDelayMs} does a short batch wait (at most
- * {@code maxDelayMs} from its oldest request) for the batch to fill. Requests whose deadline
+ * <p>Requests queue on the event loop (bounded: overflow fails at once with 503). Batches run on
+ * {@code inference.lanes} worker threads (default: one per core), each limited to
+ * {@code inference.threadsPerLane} cores (default: cores / lanes), so concurrent requests compute side
+ * by side instead of queueing behind each other, and no parallel region waits for a core that another
+ * lane holds. When a lane is idle, queued images go at once: a lone request never waits. While every
+ * lane is busy, arrivals accumulate and go together to the next free lane, up to {@code maxBatchSize}
+ * images. Only when requests arrive faster than one per {@code maxDelayMs} does a short batch wait (at
+ * most {@code maxDelayMs} from its oldest request) for the batch to fill. Requests whose deadline
  * passed while queued are dropped unrun: their caller has already been answered with a timeout.
  *
- * <p>Model swaps run on the same worker thread between batches, so a batch never sees two models.
+ * <p>A batch takes a reference to the current model for its whole run ({@link LoadedModel#retain}), so
+ * a batch never sees two models; a replaced model is freed when its last batch ends.
  *
  * <p>In a cluster it also takes work from, and hands work to, the other nodes ({@link ClusterDispatch}:
  * local first, one hop at most, run here if the hop fails), loads the cluster's current model at
@@ -64,13 +68,12 @@ public final class InferenceVerticle extends VerticleBase {
   private long maxDelayNanos;
   private int queueCapacity;
   private long timeoutNanos;
-  private boolean busy;
+  private final List<Lane> lanes = new ArrayList<>();
   private int runningImages;
   private long fillTimer = -1;
   private long lastArrivalNanos;
   private double meanGapNanos = Double.MAX_VALUE;
 
-  private WorkerExecutor worker;
   private ModelCatalog catalog;
   private volatile LoadedModel model;
   private String loadingVersion;
@@ -86,12 +89,20 @@ public final class InferenceVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     JsonObject inference = config().getJsonObject("inference", new JsonObject());
-    maxBatchSize = inference.getInteger("maxBatchSize", 32);
-    maxDelayNanos = TimeUnit.MILLISECONDS.toNanos(inference.getInteger("maxDelayMs", 2));
+    maxBatchSize = inference.getInteger("maxBatchSize", 64);
+    maxDelayNanos = TimeUnit.MILLISECONDS.toNanos(inference.getInteger("maxDelayMs", 0));
     queueCapacity = inference.getInteger("queueCapacity", 256);
     timeoutNanos = TimeUnit.MILLISECONDS.toNanos(inference.getLong("timeoutMs", 10_000L));
     catalog = new ModelCatalog(vertx, new ModelRepository(Path.of(config().getString("modelDir", "models"))));
-    worker = vertx.createSharedWorkerExecutor("cifar-inference", 1, 10, TimeUnit.MINUTES);
+    int cores = Runtime.getRuntime().availableProcessors();
+    int laneCount = Math.max(1, inference.getInteger("lanes", cores));
+    int threadsPerLane = Math.max(1, inference.getInteger("threadsPerLane", Math.max(1, cores / laneCount)));
+    for (int i = 0; i < laneCount; i++) {
+      lanes.add(new Lane(vertx.createSharedWorkerExecutor("cifar-inference-" + i, 1, 10, TimeUnit.MINUTES),
+          threadsPerLane));
+    }
+    LOG.info("Inference: {} lane(s) of {} thread(s), maxBatchSize {}, maxDelayMs {}", laneCount, threadsPerLane,
+        maxBatchSize, TimeUnit.NANOSECONDS.toMillis(maxDelayNanos));
     registerMeters();
     JsonObject clusterConfig = config().getJsonObject("cluster", new JsonObject());
     cluster = new ClusterDispatch(vertx, clusterConfig, registry);
@@ -130,7 +141,8 @@ public final class InferenceVerticle extends VerticleBase {
       vertx.cancelTimer(syncTimer);
     }
     List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
-    return Future.join(unregistered).eventually(() -> worker.close());
+    return Future.join(unregistered)
+        .eventually(() -> Future.join(lanes.stream().map(lane -> lane.executor.close()).toList()));
   }
 
   private Future<Void> loadInitialModel() {
@@ -171,23 +183,27 @@ public final class InferenceVerticle extends VerticleBase {
     loadingVersion = version;
     long started = System.nanoTime();
     return catalog.ensureLocal(metadata)
-        .compose(v -> worker.executeBlocking(() -> {
-          LoadedModel loaded = catalog.repository().load(metadata);
-          // The first prediction of a fresh network pays 50-160 ms of native set-up: pay it here,
-          // before the model serves, not in a user's request (docs/performance.md).
-          loaded.predict(new float[cifarserve.data.CifarImages.PIXELS_PER_IMAGE], 1);
-          LoadedModel now = model;
-          // Re-checked on the worker: swaps are serialised there, so versions only move forward.
-          if (now == null || ModelCatalog.isNewer(metadata, now.metadata())) {
-            model = loaded;
-            if (now != null) {
-              now.close(); // batches run on this thread too, so none is using the old model now
-            }
-            return loaded;
-          }
-          loaded.close();
+        .compose(v -> vertx.executeBlocking(() -> catalog.repository().load(metadata)))
+        // The first prediction on a thread pays 50-200 ms of native set-up (compiling its chain): pay it
+        // on every lane here, before the model serves, not in a user's request (docs/performance.md).
+        .compose(loaded -> Future.all(lanes.stream().map(lane -> lane.executor.executeBlocking(() -> {
+          lane.limitThreads();
+          loaded.predict(new float[CifarImages.PIXELS_PER_IMAGE], 1);
           return null;
-        }))
+        })).toList()).map(loaded).onFailure(e -> loaded.retire()))
+        .map(loaded -> {
+          LoadedModel now = model;
+          // Swaps complete on this event loop, one at a time: versions only move forward.
+          if (now != null && !ModelCatalog.isNewer(metadata, now.metadata())) {
+            loaded.retire();
+            return null;
+          }
+          model = loaded;
+          if (now != null) {
+            now.retire(); // freed once the batches running on it end
+          }
+          return loaded;
+        })
         .onSuccess(loaded -> {
           if (loaded != null) {
             LOG.info("Model {} loaded in {} ms (test accuracy {})", loaded.version(),
@@ -278,9 +294,10 @@ public final class InferenceVerticle extends VerticleBase {
     dispatch();
   }
 
-  /** Starts a batch if the worker is free and the batch should not wait to fill. */
+  /** Starts a batch on a free lane, if there is one, unless the batch should wait to fill. */
   private void dispatch() {
-    if (busy || queue.isEmpty()) {
+    Lane lane = freeLane();
+    if (lane == null || queue.isEmpty()) {
       return;
     }
     long now = System.nanoTime();
@@ -302,11 +319,19 @@ public final class InferenceVerticle extends VerticleBase {
       fillTimer = -1;
     }
     List<Pending> batch = takeBatch(now);
-    if (batch.isEmpty()) {
-      dispatch();
-      return;
+    if (!batch.isEmpty()) {
+      runBatch(lane, batch);
     }
-    runBatch(batch);
+    dispatch(); // another lane may take what is left
+  }
+
+  private Lane freeLane() {
+    for (Lane lane : lanes) {
+      if (!lane.busy) {
+        return lane;
+      }
+    }
+    return null;
   }
 
   private List<Pending> takeBatch(long now) {
@@ -330,26 +355,31 @@ public final class InferenceVerticle extends VerticleBase {
     return batch;
   }
 
-  private void runBatch(List<Pending> batch) {
-    busy = true;
+  private void runBatch(Lane lane, List<Pending> batch) {
+    lane.busy = true;
     int total = batch.stream().mapToInt(p -> p.images().count()).sum();
-    runningImages = total;
+    runningImages += total;
     batchSizes.record(total);
-    worker.executeBlocking(() -> {
-      LoadedModel current = model;
-      float[] input = new float[total * CifarImages.PIXELS_PER_IMAGE];
-      int at = 0;
-      for (Pending pending : batch) {
-        pending.images().standardiseInto(input, at);
-        at += pending.images().count();
+    lane.executor.executeBlocking(() -> {
+      LoadedModel current = retainCurrentModel();
+      try {
+        lane.limitThreads();
+        float[] input = new float[total * CifarImages.PIXELS_PER_IMAGE];
+        int at = 0;
+        for (Pending pending : batch) {
+          pending.images().standardiseInto(input, at);
+          at += pending.images().count();
+        }
+        long started = System.nanoTime();
+        float[][] probabilities = current.predict(input, total);
+        computeTime.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+        return new BatchResult(current.version(), probabilities);
+      } finally {
+        current.release();
       }
-      long started = System.nanoTime();
-      float[][] probabilities = current.predict(input, total);
-      computeTime.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-      return new BatchResult(current.version(), probabilities);
     }).onComplete(result -> {
-      busy = false;
-      runningImages = 0;
+      lane.busy = false;
+      runningImages -= total;
       if (result.succeeded()) {
         reply(batch, result.result());
       } else {
@@ -363,6 +393,34 @@ public final class InferenceVerticle extends VerticleBase {
   }
 
   private record BatchResult(String version, float[][] probabilities) {
+  }
+
+  /** The current model, with a reference held for one batch (a swap may retire it meanwhile). */
+  private LoadedModel retainCurrentModel() {
+    while (true) {
+      LoadedModel current = model;
+      if (current.retain()) {
+        return current;
+      }
+      // Retired and freed between the read and retain(): the field already names its successor.
+    }
+  }
+
+  /** One inference worker thread and whether a batch is running on it (touched on the event loop only). */
+  private static final class Lane {
+    final WorkerExecutor executor;
+    final int threads;
+    boolean busy;
+
+    Lane(WorkerExecutor executor, int threads) {
+      this.executor = executor;
+      this.threads = threads;
+    }
+
+    /** Called on the lane's own thread: its parallel regions use this lane's share of the cores. */
+    void limitThreads() {
+      EngineThreads.limitCallingThread(threads);
+    }
   }
 
   private void reply(List<Pending> batch, BatchResult result) {

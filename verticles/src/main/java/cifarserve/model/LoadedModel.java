@@ -3,6 +3,9 @@ package cifarserve.model;
 import cifarserve.data.CifarClasses;
 import cifarserve.data.CifarImages;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -17,8 +20,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * batches DL4J's {@code network.output}. The weights are copied when a chain is compiled: a
  * LoadedModel is a snapshot, so its network must not be trained further.
  *
- * <p>Not thread-safe: DL4J networks and the chains keep per-call state, so one thread at a time
- * predicts with it (the inference verticle's single worker does).
+ * <p>Several threads may predict at once: each thread compiles and uses chains of its own (they hold
+ * per-call buffers), and DL4J's fallback path, whose network keeps per-call state, runs one thread at
+ * a time. The inference verticle runs one thread per lane ({@code inference.lanes}). A model that is
+ * replaced is {@link #retire retired}: its native memory is freed once the last prediction that
+ * {@link #retain retained} it has {@link #release released} it.
  */
 public final class LoadedModel implements AutoCloseable {
   /** {@code -Dcifar.smallBatchGemv=false} turns the small-batch path off (for before/after benchmarks). */
@@ -38,9 +44,15 @@ public final class LoadedModel implements AutoCloseable {
   private final JsonObject metadata;
   private final MultiLayerNetwork network;
   private final SmallBatchForward smallBatch;
-  /** Compiled chains by log2 of their batch size; null until first used. */
-  private final OneDnnForward[] compiled = new OneDnnForward[Integer.numberOfTrailingZeros(MAX_COMPILED_BATCH) + 1];
-  private boolean compiledUnavailable;
+  private static final int CHAIN_SLOTS = Integer.numberOfTrailingZeros(MAX_COMPILED_BATCH) + 1;
+
+  /** This thread's compiled chains by log2 of their batch size; null until first used. */
+  private final ThreadLocal<OneDnnForward[]> compiled = ThreadLocal.withInitial(() -> new OneDnnForward[CHAIN_SLOTS]);
+  /** Every thread's chains, to free them together. */
+  private final List<OneDnnForward> allChains = new ArrayList<>();
+  private volatile boolean compiledUnavailable;
+  /** The owner's reference plus one per prediction in flight; at 0 the chains are freed. */
+  private final AtomicInteger references = new AtomicInteger(1);
 
   public LoadedModel(JsonObject metadata, MultiLayerNetwork network) {
     this(metadata, network, !"false".equalsIgnoreCase(System.getProperty(ONEDNN_PROPERTY)),
@@ -92,16 +104,18 @@ public final class LoadedModel implements AutoCloseable {
     if (count > 0 && chainFor(1) != null) {
       return predictCompiled(standardisedChw, count);
     }
-    INDArray input = Nd4j.create(standardisedChw,
-        new long[] {count, CifarImages.CHANNELS, CifarImages.SIDE, CifarImages.SIDE}, 'c');
-    INDArray output = smallBatch != null && count <= SmallBatchForward.MAX_IMAGES
-        ? smallBatch.output(input)
-        : network.output(input, false);
-    float[][] rows = new float[count][];
-    for (int i = 0; i < count; i++) {
-      rows[i] = output.getRow(i).toFloatVector();
+    synchronized (network) {
+      INDArray input = Nd4j.create(standardisedChw,
+          new long[] {count, CifarImages.CHANNELS, CifarImages.SIDE, CifarImages.SIDE}, 'c');
+      INDArray output = smallBatch != null && count <= SmallBatchForward.MAX_IMAGES
+          ? smallBatch.output(input)
+          : network.output(input, false);
+      float[][] rows = new float[count][];
+      for (int i = 0; i < count; i++) {
+        rows[i] = output.getRow(i).toFloatVector();
+      }
+      return rows;
     }
-    return rows;
   }
 
   private float[][] predictCompiled(float[] standardisedChw, int count) {
@@ -123,21 +137,57 @@ public final class LoadedModel implements AutoCloseable {
       return null;
     }
     int slot = 32 - Integer.numberOfLeadingZeros(count - 1); // ceil(log2(count))
-    if (compiled[slot] == null) {
-      compiled[slot] = OneDnnForward.of(network, 1 << slot, IMAGE_CHW).orElse(null);
-      compiledUnavailable = compiled[slot] == null;
+    OneDnnForward[] mine = compiled.get();
+    if (mine[slot] == null || mine[slot].isClosed()) { // closed: freed by close() on some thread
+      OneDnnForward chain = OneDnnForward.of(network, 1 << slot, IMAGE_CHW).orElse(null);
+      if (chain == null) {
+        compiledUnavailable = true;
+        return null;
+      }
+      synchronized (allChains) {
+        allChains.add(chain);
+      }
+      mine[slot] = chain;
     }
-    return compiled[slot];
+    return mine[slot];
   }
 
-  /** Frees the compiled chains' native memory; call once no thread predicts with this model any more. */
+  /**
+   * Takes a reference for one prediction; false once the model has been retired and freed (the caller
+   * then uses the model that replaced it).
+   */
+  public boolean retain() {
+    int n;
+    do {
+      n = references.get();
+      if (n <= 0) {
+        return false;
+      }
+    } while (!references.compareAndSet(n, n + 1));
+    return true;
+  }
+
+  /** Gives back a reference taken by {@link #retain}. */
+  public void release() {
+    if (references.decrementAndGet() == 0) {
+      close();
+    }
+  }
+
+  /** This model has been replaced: free it once no prediction holds it. */
+  public void retire() {
+    release();
+  }
+
+  /**
+   * Frees every thread's compiled chains now (they are compiled again if the model predicts later).
+   * Only while no thread is predicting with it: a replaced model goes through {@link #retire} instead.
+   */
   @Override
   public void close() {
-    for (int i = 0; i < compiled.length; i++) {
-      if (compiled[i] != null) {
-        compiled[i].close();
-        compiled[i] = null;
-      }
+    synchronized (allChains) {
+      allChains.forEach(OneDnnForward::close);
+      allChains.clear();
     }
   }
 

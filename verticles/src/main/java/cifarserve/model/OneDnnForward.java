@@ -136,6 +136,11 @@ public final class OneDnnForward implements AutoCloseable {
     free(owned);
   }
 
+  /** Whether {@link #close} freed this chain. */
+  public boolean isClosed() {
+    return owned.isEmpty();
+  }
+
   private static void free(List<Runnable> releases) {
     for (int i = releases.size() - 1; i >= 0; i--) {
       releases.get(i).run();

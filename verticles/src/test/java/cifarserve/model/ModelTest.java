@@ -97,6 +97,53 @@ class ModelTest {
   }
 
   @Test
+  void threadsPredictingAtOnceEachUseTheirOwnChains() throws Exception {
+    LoadedModel model = TestModels.repository().loadNewest().orElseThrow();
+    CifarImages test = TestData.testImages();
+    int images = 40;
+    float[][] expected = new float[images][];
+    for (int i = 0; i < images; i++) {
+      expected[i] = model.predict(Normalization.fromBytes(test.pixels(), i, 1), 1)[0];
+    }
+    // Two lanes' threads at once, each over all images in a different order: shared buffers would mix
+    // one thread's image into the other's answer.
+    java.util.concurrent.ExecutorService lanes = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      java.util.List<java.util.concurrent.Future<float[][]>> results = new java.util.ArrayList<>();
+      for (int lane = 0; lane < 2; lane++) {
+        boolean reversed = lane == 1;
+        results.add(lanes.submit(() -> {
+          float[][] rows = new float[images][];
+          for (int round = 0; round < 5; round++) {
+            for (int k = 0; k < images; k++) {
+              int i = reversed ? images - 1 - k : k;
+              rows[i] = model.predict(Normalization.fromBytes(test.pixels(), i, 1), 1)[0];
+            }
+          }
+          return rows;
+        }));
+      }
+      for (var result : results) {
+        assertThat(result.get(60, java.util.concurrent.TimeUnit.SECONDS)).isDeepEqualTo(expected);
+      }
+    } finally {
+      lanes.shutdownNow();
+    }
+  }
+
+  @Test
+  void aRetiredModelStaysUsableUntilItsLastPredictionReleasesIt() throws Exception {
+    LoadedModel model = TestModels.repository().loadNewest().orElseThrow();
+    float[] image = Normalization.fromBytes(TestData.testImages().pixels(), 0, 1);
+    float[] before = model.predict(image.clone(), 1)[0];
+    assertThat(model.retain()).isTrue(); // a batch in flight
+    model.retire(); // replaced meanwhile
+    assertThat(model.predict(image.clone(), 1)[0]).isEqualTo(before);
+    model.release(); // the batch ends: now it is freed
+    assertThat(model.retain()).as("a freed model cannot be taken again").isFalse();
+  }
+
+  @Test
   void compiledChainsAreOnlyBuiltForLayersTheyExpressExactly() {
     long[] image = {CifarImages.CHANNELS, CifarImages.SIDE, CifarImages.SIDE};
     try (OneDnnForward chain = OneDnnForward.of(CifarCnn.newNetwork(1), 4, image).orElseThrow()) {
