@@ -143,13 +143,9 @@ log "libnd4j build: ${ND4J_CLASSIFIER:-none}"
 mapfile -t ND4J_ENTRIES < <(printf '%s\n' "${SO_ENTRIES[@]}" | grep "^$ND4J_BINDINGS/$ND4J_CLASSIFIER/" || true)
 mapfile -t OTHER_ENTRIES < <(printf '%s\n' "${SO_ENTRIES[@]}" | grep -v "^$ND4J_BINDINGS/" || true)
 (cd "$NATIVES_TMP" && "$JAVA_HOME/bin/jar" xf "$JAR" "${ND4J_ENTRIES[@]}" "${OTHER_ENTRIES[@]}")
-# libnd4j's onednn builds carry oneDNN inside libnd4jcpu.so: the separate org.bytedeco dnnl libraries
-# (~60 MB) are then never loaded (checked in the container: /proc/PID/maps) and are left out
-ND4J_LIB=$NATIVES_TMP/$ND4J_BINDINGS/$ND4J_CLASSIFIER/libnd4jcpu.so
-if command -v readelf > /dev/null && [[ -f $ND4J_LIB ]] && ! readelf -d "$ND4J_LIB" | grep -q 'NEEDED.*libdnnl'; then
-  mapfile -t OTHER_ENTRIES < <(printf '%s\n' "${OTHER_ENTRIES[@]}" | grep -v '^org/bytedeco/dnnl/' || true)
-  log "libnd4jcpu.so does not link libdnnl: leaving out org/bytedeco/dnnl natives"
-fi
+# libnd4j's onednn builds carry their own oneDNN inside libnd4jcpu.so; org/bytedeco/dnnl (libdnnl.so.2,
+# ~55 MB, and the OpenCL loader it links) is still needed: the service's compiled inference chains
+# (model/OneDnnForward) call oneDNN through JavaCPP's dnnl bindings.
 # flatten, libnd4j's files first; a same-named file elsewhere (e.g. another libgomp.so.1) is skipped:
 # a process maps one library per soname anyway
 for so in "${ND4J_ENTRIES[@]}" "${OTHER_ENTRIES[@]}"; do
