@@ -6,6 +6,7 @@ import cifarserve.data.CifarImages;
 import cifarserve.model.LoadedModel;
 import cifarserve.model.ModelRepository;
 import cifarserve.model.Normalization;
+import cifarserve.model.OneDnnForward;
 import io.vertx.core.json.JsonObject;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
@@ -31,6 +32,7 @@ public final class ColdStartProbe {
     Instant mainEntered = Instant.now();
     long cpuAtMain = cpuMillis();
     Main.enableEngineHelpers();
+    OneDnnForward.loadLibraryInBackground(); // as the inference verticle does when it starts
     Map<String, String> args = ProbeSupport.args(argv);
 
     Nd4j.create(new float[] {1f, 2f}, new long[] {1, 2}, 'c').sumNumber();

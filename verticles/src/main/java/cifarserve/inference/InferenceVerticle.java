@@ -8,6 +8,7 @@ import cifarserve.model.EngineThreads;
 import cifarserve.model.LoadedModel;
 import cifarserve.model.ModelCatalog;
 import cifarserve.model.ModelRepository;
+import cifarserve.model.OneDnnForward;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -36,10 +37,12 @@ import org.slf4j.LoggerFactory;
  * Owns the model and runs every prediction, with dynamic batching (as Triton and TorchServe do).
  *
  * <p>Requests queue on the event loop (bounded: overflow fails at once with 503). Batches run on
- * {@code inference.lanes} worker threads (default: one per core), each limited to
- * {@code inference.threadsPerLane} cores (default: cores / lanes), so concurrent requests compute side
- * by side instead of queueing behind each other, and no parallel region waits for a core that another
- * lane holds. When a lane is idle, queued images go at once: a lone request never waits. While every
+ * {@code inference.lanes} worker threads, each limited to {@code inference.threadsPerLane} cores
+ * (default: cores / lanes). The default is one lane using every core: on 2 cores, two single-threaded
+ * lanes answered c=2 no faster and c=64 18-30 % slower (a lane that takes the whole queue computes it
+ * on one core while the other lane idles) for 300 MB more memory (docs/performance.md); more lanes
+ * are for larger hosts, where one batch cannot keep every core busy. When a lane is idle, queued
+ * images go at once: a lone request never waits. While every
  * lane is busy, arrivals accumulate and go together to the next free lane, up to {@code maxBatchSize}
  * images. Only when requests arrive faster than one per {@code maxDelayMs} does a short batch wait (at
  * most {@code maxDelayMs} from its oldest request) for the batch to fill. Requests whose deadline
@@ -95,7 +98,7 @@ public final class InferenceVerticle extends VerticleBase {
     timeoutNanos = TimeUnit.MILLISECONDS.toNanos(inference.getLong("timeoutMs", 10_000L));
     catalog = new ModelCatalog(vertx, new ModelRepository(Path.of(config().getString("modelDir", "models"))));
     int cores = Runtime.getRuntime().availableProcessors();
-    int laneCount = Math.max(1, inference.getInteger("lanes", cores));
+    int laneCount = Math.max(1, inference.getInteger("lanes", 1));
     int threadsPerLane = Math.max(1, inference.getInteger("threadsPerLane", Math.max(1, cores / laneCount)));
     for (int i = 0; i < laneCount; i++) {
       lanes.add(new Lane(vertx.createSharedWorkerExecutor("cifar-inference-" + i, 1, 10, TimeUnit.MINUTES),
@@ -131,6 +134,7 @@ public final class InferenceVerticle extends VerticleBase {
     consumers.add(vertx.eventBus().<JsonObject>consumer(Addresses.MODEL_READY, message -> swapTo(message.body())));
 
     // Load in the background: the HTTP side answers health (and 503 for inference) meanwhile.
+    OneDnnForward.loadLibraryInBackground();
     loadInitialModel().onFailure(e -> LOG.error("Could not load a model at start-up: {}", e.getMessage()));
     return Future.succeededFuture();
   }
