@@ -265,7 +265,9 @@ public final class HttpVerticle extends VerticleBase {
   private void classify(RoutingContext ctx) {
     String contentType = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
     Buffer body = ctx.body().buffer();
-    decodeOffLoop(() -> InferenceRequests.classifyBody(contentType, body, maxImagePixels))
+    java.util.concurrent.Callable<ImageBatch> decode = () -> InferenceRequests.classifyBody(contentType, body, maxImagePixels);
+    // A raw record is copied here (~1 µs); the hop to a worker and back would cost two thread wake-ups.
+    (InferenceRequests.isRawRecord(contentType) ? decodeHere(decode) : decodeOffLoop(decode))
         .compose(this::predict)
         .onSuccess(result -> {
           float[] probabilities = result.rows()[0];
@@ -341,6 +343,14 @@ public final class HttpVerticle extends VerticleBase {
       return new ApiError(code >= 400 && code < 600 ? code : 500, reply.getMessage());
     }
     return e instanceof ApiError api ? api : new ApiError(500, "internal error: " + e.getMessage());
+  }
+
+  private static <T> Future<T> decodeHere(java.util.concurrent.Callable<T> decode) {
+    try {
+      return Future.succeededFuture(decode.call());
+    } catch (Exception e) {
+      return Future.failedFuture(e);
+    }
   }
 
   /** Decoding is CPU work proportional to the body: keep it off the event loop. */

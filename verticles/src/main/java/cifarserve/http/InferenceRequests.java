@@ -57,6 +57,14 @@ public final class InferenceRequests {
     }
   }
 
+  /**
+   * Whether a /v1/classify body is a raw pixel record (by its Content-Type): decoding one is a 3 KB copy,
+   * cheaper than handing it to a worker thread and back. Images (PNG, JPEG) are real decoding work.
+   */
+  public static boolean isRawRecord(String contentType) {
+    return RAW.equals(mediaType(contentType));
+  }
+
   static String mediaType(String contentType) {
     if (contentType == null || contentType.isBlank()) {
       return null;
