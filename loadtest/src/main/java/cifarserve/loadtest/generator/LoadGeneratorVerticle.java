@@ -14,7 +14,6 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpConnectOptions;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.util.Map;
 
@@ -410,13 +409,7 @@ public final class LoadGeneratorVerticle extends VerticleBase {
     }
 
     void checkAnswer(Buffer body, int expectedIndex) {
-      Integer index = null;
-      try {
-        JsonObject json = body == null ? null : body.toJsonObject();
-        index = json == null ? null : json.getInteger("index");
-      } catch (RuntimeException notJson) {
-        // counted as unreadable below
-      }
+      Integer index = AnswerIndex.of(body); // null: unreadable, counted as such
       recorder.accuracy(index != null, index != null && index == expectedIndex);
     }
 
