@@ -210,7 +210,10 @@ public final class Trainer {
   }
 
   public static Evaluation evaluate(MultiLayerNetwork network, CifarImages images) {
-    return evaluate(new LoadedModel(new JsonObject().put("version", "evaluation"), network), images);
+    // A snapshot of the weights as they are now; its compiled chains are freed at once, not at some GC.
+    try (LoadedModel snapshot = new LoadedModel(new JsonObject().put("version", "evaluation"), network)) {
+      return evaluate(snapshot, images);
+    }
   }
 
   public static Evaluation evaluate(LoadedModel model, CifarImages images) {
