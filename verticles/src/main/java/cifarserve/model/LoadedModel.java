@@ -50,6 +50,8 @@ public final class LoadedModel implements AutoCloseable {
   private final ThreadLocal<OneDnnForward[]> compiled = ThreadLocal.withInitial(() -> new OneDnnForward[CHAIN_SLOTS]);
   /** Every thread's chains, to free them together. */
   private final List<OneDnnForward> allChains = new ArrayList<>();
+  /** The engine and reordered weights all of this model's chains share (guarded by allChains). */
+  private OneDnnForward.Shared shared;
   private volatile boolean compiledUnavailable;
   /** The owner's reference plus one per prediction in flight; at 0 the chains are freed. */
   private final AtomicInteger references = new AtomicInteger(1);
@@ -139,17 +141,38 @@ public final class LoadedModel implements AutoCloseable {
     int slot = 32 - Integer.numberOfLeadingZeros(count - 1); // ceil(log2(count))
     OneDnnForward[] mine = compiled.get();
     if (mine[slot] == null || mine[slot].isClosed()) { // closed: freed by close() on some thread
-      OneDnnForward chain = OneDnnForward.of(network, 1 << slot, IMAGE_CHW).orElse(null);
+      OneDnnForward chain = compile(1 << slot);
       if (chain == null) {
         compiledUnavailable = true;
         return null;
       }
-      synchronized (allChains) {
-        allChains.add(chain);
-      }
       mine[slot] = chain;
     }
     return mine[slot];
+  }
+
+  private OneDnnForward compile(int batch) {
+    OneDnnForward.Shared engine;
+    synchronized (allChains) {
+      if (shared == null) {
+        try {
+          shared = new OneDnnForward.Shared();
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError | IllegalStateException e) {
+          org.slf4j.LoggerFactory.getLogger(LoadedModel.class)
+              .info("Inference runs through DL4J's layers: oneDNN is not available ({})", e.toString());
+          return null;
+        }
+      }
+      engine = shared;
+    }
+    // Compiled outside the lock (50-100 ms): other threads compile their own meanwhile.
+    OneDnnForward chain = OneDnnForward.of(network, batch, IMAGE_CHW, engine).orElse(null);
+    if (chain != null) {
+      synchronized (allChains) {
+        allChains.add(chain);
+      }
+    }
+    return chain;
   }
 
   /**
@@ -188,6 +211,10 @@ public final class LoadedModel implements AutoCloseable {
     synchronized (allChains) {
       allChains.forEach(OneDnnForward::close);
       allChains.clear();
+      if (shared != null) {
+        shared.close(); // after every chain that used it
+        shared = null;
+      }
     }
   }
 
