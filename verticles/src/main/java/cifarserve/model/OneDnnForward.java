@@ -129,8 +129,9 @@ public final class OneDnnForward implements AutoCloseable {
   }
 
   /**
-   * Frees the chain's native primitives and buffers (in reverse order of creation, the engine last).
-   * The chain must not be used afterwards.
+   * Frees the chain's native primitives and buffers, in reverse order of creation (and its engine and
+   * weights when it has its own, made by the three-argument {@link #of}; a {@link Shared} one is closed
+   * by its owner). The chain must not be used afterwards.
    */
   @Override
   public void close() {
@@ -172,7 +173,10 @@ public final class OneDnnForward implements AutoCloseable {
     loader.start();
   }
 
-  /** The compiled chain for {@code network}, or empty when it has a layer this class does not express. */
+  /**
+   * The compiled chain for {@code network}, with an engine and weights of its own, or empty when the
+   * network has a layer this class does not express.
+   */
   public static Optional<OneDnnForward> of(MultiLayerNetwork network, int batch, long[] inputChw) {
     Shared own;
     try {
