@@ -103,8 +103,9 @@ public final class LoadedModel implements AutoCloseable {
       throw new IllegalArgumentException("expected " + count + " images of " + CifarImages.PIXELS_PER_IMAGE
           + " values, got " + standardisedChw.length + " values");
     }
-    if (count > 0 && chainFor(1) != null) {
-      return predictCompiled(standardisedChw, count);
+    float[][] compiledRows = count > 0 ? predictCompiled(standardisedChw, count) : null;
+    if (compiledRows != null) {
+      return compiledRows;
     }
     synchronized (network) {
       INDArray input = Nd4j.create(standardisedChw,
@@ -120,11 +121,15 @@ public final class LoadedModel implements AutoCloseable {
     }
   }
 
+  /** The rows through compiled chains, or null when no chain can be compiled (then DL4J's path runs). */
   private float[][] predictCompiled(float[] standardisedChw, int count) {
     float[][] rows = new float[count][];
     for (int done = 0; done < count; ) {
       int n = Integer.highestOneBit(Math.min(MAX_COMPILED_BATCH, count - done));
       OneDnnForward chain = chainFor(n);
+      if (chain == null) {
+        return null;
+      }
       float[] part = n == count ? standardisedChw : java.util.Arrays.copyOfRange(standardisedChw,
           done * CifarImages.PIXELS_PER_IMAGE, (done + n) * CifarImages.PIXELS_PER_IMAGE);
       System.arraycopy(chain.output(part, n), 0, rows, done, n);
@@ -155,11 +160,8 @@ public final class LoadedModel implements AutoCloseable {
     OneDnnForward.Shared engine;
     synchronized (allChains) {
       if (shared == null) {
-        try {
-          shared = new OneDnnForward.Shared();
-        } catch (UnsatisfiedLinkError | NoClassDefFoundError | IllegalStateException e) {
-          org.slf4j.LoggerFactory.getLogger(LoadedModel.class)
-              .info("Inference runs through DL4J's layers: oneDNN is not available ({})", e.toString());
+        shared = OneDnnForward.Shared.create().orElse(null);
+        if (shared == null) {
           return null;
         }
       }

@@ -178,11 +178,8 @@ public final class OneDnnForward implements AutoCloseable {
    * network has a layer this class does not express.
    */
   public static Optional<OneDnnForward> of(MultiLayerNetwork network, int batch, long[] inputChw) {
-    Shared own;
-    try {
-      own = new Shared();
-    } catch (UnsatisfiedLinkError | NoClassDefFoundError | IllegalStateException e) {
-      LOG.info("Inference runs through DL4J's layers: oneDNN is not available ({})", e.toString());
+    Shared own = Shared.create().orElse(null);
+    if (own == null) {
       return Optional.empty();
     }
     Optional<OneDnnForward> chain = of(network, batch, inputChw, own);
@@ -196,25 +193,21 @@ public final class OneDnnForward implements AutoCloseable {
 
   /** The compiled chain, using (and adding to) {@code shared}'s engine and reordered weights. */
   public static Optional<OneDnnForward> of(MultiLayerNetwork network, int batch, long[] inputChw, Shared shared) {
+    // oneDNN's libraries are loaded once a Shared exists: only the network itself can refuse here.
+    Builder builder = new Builder(network, batch, inputChw, shared);
+    OneDnnForward chain = null;
     try {
-      Builder builder = new Builder(network, batch, inputChw, shared);
-      OneDnnForward chain = null;
-      try {
-        chain = builder.build();
-        if (chain == null) {
-          LOG.info("Inference runs through DL4J's layers: {}", builder.reason);
-        }
-      } catch (IllegalStateException e) {
-        LOG.warn("Inference runs through DL4J's layers: {}", e.getMessage());
-      }
+      chain = builder.build();
       if (chain == null) {
-        free(builder.owned);
+        LOG.info("Inference runs through DL4J's layers: {}", builder.reason);
       }
-      return Optional.ofNullable(chain);
-    } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
-      LOG.info("Inference runs through DL4J's layers: oneDNN is not available ({})", e.toString());
-      return Optional.empty(); // a build without oneDNN's bindings
+    } catch (IllegalStateException e) {
+      LOG.warn("Inference runs through DL4J's layers: {}", e.getMessage());
     }
+    if (chain == null) {
+      free(builder.owned);
+    }
+    return Optional.ofNullable(chain);
   }
 
   /**
@@ -277,9 +270,19 @@ public final class OneDnnForward implements AutoCloseable {
     private record Constant(String key, dnnl_memory_desc_t md, dnnl_memory memory) {
     }
 
-    public Shared() {
+    private Shared() {
       check(dnnl_engine_create(engine, dnnl_cpu, 0), "engine");
       owned.add(() -> dnnl_engine_destroy(engine));
+    }
+
+    /** A new engine, or empty (logged) in a build or on a machine where oneDNN's libraries do not load. */
+    public static Optional<Shared> create() {
+      try {
+        return Optional.of(new Shared());
+      } catch (UnsatisfiedLinkError | NoClassDefFoundError | IllegalStateException e) {
+        LOG.info("Inference runs through DL4J's layers: oneDNN is not available ({})", e.toString());
+        return Optional.empty();
+      }
     }
 
     /** Frees the engine and the weights; only after every chain made with it is closed. */
@@ -381,18 +384,18 @@ public final class OneDnnForward implements AutoCloseable {
       long[] pad = {(kh - 1) / 2, (kw - 1) / 2};
       dnnl_memory_desc_t srcAny = anyMd(dims);
       dnnl_memory_desc_t weightsAny = anyMd(new long[] {out, dims[1], kh, kw});
-      dnnl_memory_desc_t biasMd = conf.hasBias() ? plainMd(new long[] {out}) : new dnnl_memory_desc_t();
+      dnnl_memory_desc_t biasMd = conf.hasBias() ? plainMd(new long[] {out}) : null; // null: no bias
       dnnl_memory_desc_t dstAny = anyMd(outDims);
       dnnl_convolution_desc_t desc = keep(new dnnl_convolution_desc_t());
       check(dnnl_convolution_forward_desc_init(desc, dnnl_forward_inference, dnnl_convolution_direct, srcAny,
-          weightsAny, conf.hasBias() ? biasMd : null, dstAny, new long[] {1, 1}, pad, pad), "convolution desc");
+          weightsAny, biasMd, dstAny, new long[] {1, 1}, pad, pad), "convolution desc");
       dnnl_primitive_desc pd = primitiveDesc(new const_dnnl_op_desc_t(desc), relu);
       // DL4J keeps convolution weights as [out, in, kh, kw] in 'c' order: oneDNN's plain oihw.
       INDArray weights = layer.getParam(ConvolutionParamInitializer.WEIGHT_KEY);
       dnnl_memory weightsMemory = constant("W", weights.dup('c'), plainMd(new long[] {out, dims[1], kh, kw}),
           query(pd, dnnl_query_weights_md));
-      dnnl_memory biasMemory = conf.hasBias()
-          ? constant("b", layer.getParam(ConvolutionParamInitializer.BIAS_KEY).dup('c'), biasMd, biasMd) : null;
+      dnnl_memory biasMemory = biasMd == null ? null
+          : constant("b", layer.getParam(ConvolutionParamInitializer.BIAS_KEY).dup('c'), biasMd, biasMd);
       run(pd, weightsMemory, biasMemory, outDims);
       return true;
     }
@@ -458,19 +461,18 @@ public final class OneDnnForward implements AutoCloseable {
       System.arraycopy(dims, 1, weightDims, 1, dims.length - 1);
       long[] outDims = {dims[0], out};
       dnnl_memory_desc_t weightsAny = anyMd(weightDims);
-      dnnl_memory_desc_t biasMd = plainMd(new long[] {out});
+      dnnl_memory_desc_t biasMd = layer.hasBias() ? plainMd(new long[] {out}) : null; // null: no bias
       dnnl_memory_desc_t dstAny = anyMd(outDims);
-      boolean hasBias = layer.hasBias();
       dnnl_inner_product_desc_t desc = keep(new dnnl_inner_product_desc_t());
       check(dnnl_inner_product_forward_desc_init(desc, dnnl_forward_inference, anyMd(dims), weightsAny,
-          hasBias ? biasMd : null, dstAny), "inner product desc");
+          biasMd, dstAny), "inner product desc");
       dnnl_primitive_desc pd = primitiveDesc(new const_dnnl_op_desc_t(desc), relu);
       INDArray weights = layer.getParam(DefaultParamInitializer.WEIGHT_KEY);
       // Transposing a copy in 'c' order gives [out, in] contiguous.
       dnnl_memory weightsMemory = constant("W", weights.transpose().dup('c'), plainMd(weightDims),
           query(pd, dnnl_query_weights_md));
-      dnnl_memory biasMemory = hasBias
-          ? constant("b", layer.getParam(DefaultParamInitializer.BIAS_KEY).dup('c'), biasMd, biasMd) : null;
+      dnnl_memory biasMemory = biasMd == null ? null
+          : constant("b", layer.getParam(DefaultParamInitializer.BIAS_KEY).dup('c'), biasMd, biasMd);
       run(pd, weightsMemory, biasMemory, outDims);
       return true;
     }
@@ -518,23 +520,23 @@ public final class OneDnnForward implements AutoCloseable {
       }
       dnnl_memory_desc_t dstMd = query(pd, dnnl_query_dst_md);
       dnnl_memory dst = memory(dstMd, buffer(dstMd));
-      List<int[]> ids = new ArrayList<>();
+      List<Integer> ids = new ArrayList<>();
       List<dnnl_memory> mems = new ArrayList<>();
-      ids.add(new int[] {DNNL_ARG_SRC});
+      ids.add(DNNL_ARG_SRC);
       mems.add(currentMemory);
       if (weights != null) {
-        ids.add(new int[] {DNNL_ARG_WEIGHTS});
+        ids.add(DNNL_ARG_WEIGHTS);
         mems.add(weights);
       }
       if (bias != null) {
-        ids.add(new int[] {DNNL_ARG_BIAS});
+        ids.add(DNNL_ARG_BIAS);
         mems.add(bias);
       }
-      ids.add(new int[] {DNNL_ARG_DST});
+      ids.add(DNNL_ARG_DST);
       mems.add(dst);
       dnnl_exec_arg_t args = keep(new dnnl_exec_arg_t(ids.size()));
       for (int i = 0; i < ids.size(); i++) {
-        args.position(i).arg(ids.get(i)[0]).memory(mems.get(i));
+        args.position(i).arg(ids.get(i)).memory(mems.get(i));
       }
       args.position(0);
       dnnl_primitive primitive = keep(new dnnl_primitive(), dnnl::dnnl_primitive_destroy);
@@ -577,8 +579,7 @@ public final class OneDnnForward implements AutoCloseable {
         }
         target = shared.owned;
         try {
-          dnnl_memory_desc_t md = keep(new dnnl_memory_desc_t());
-          Pointer.memcpy(md, wantedMd, wantedMd.sizeof());
+          dnnl_memory_desc_t md = copyOf(wantedMd); // the chain's own copy goes when the chain is closed
           dnnl_memory memory = reordered(plainValues, plainMd, md);
           shared.constants.add(new Shared.Constant(key, md, memory));
           return memory;
@@ -590,19 +591,15 @@ public final class OneDnnForward implements AutoCloseable {
 
     /** The values in {@code wantedMd}'s layout, recorded in {@link #target}; the plain copy is freed at once. */
     private dnnl_memory reordered(INDArray plainValues, dnnl_memory_desc_t plainMd, dnnl_memory_desc_t wantedMd) {
-      List<Runnable> keeper = target;
       if (dnnl_memory_desc_equal(plainMd, wantedMd) != 0) {
-        FloatPointer plain = buffer(plainMd);
-        plain.put(plainValues.data().asFloat());
-        return memory(plainMd, plain);
+        return plainMemory(plainValues, plainMd);
       }
       dnnl_memory wanted = memory(wantedMd, buffer(wantedMd));
+      List<Runnable> keeper = target;
       List<Runnable> scratch = new ArrayList<>();
       target = scratch;
       try {
-        FloatPointer plain = buffer(plainMd);
-        plain.put(plainValues.data().asFloat());
-        Step once = reorderStep(plainMd, memory(plainMd, plain), wantedMd, wanted);
+        Step once = reorderStep(plainMd, plainMemory(plainValues, plainMd), wantedMd, wanted);
         check(dnnl_primitive_execute(once.primitive(), stream, once.argCount(), once.args()), "weights reorder");
         check(dnnl_stream_wait(stream), "stream wait");
       } finally {
@@ -612,9 +609,18 @@ public final class OneDnnForward implements AutoCloseable {
       return wanted;
     }
 
+    private dnnl_memory plainMemory(INDArray values, dnnl_memory_desc_t plainMd) {
+      FloatPointer plain = buffer(plainMd);
+      plain.put(values.data().asFloat());
+      return memory(plainMd, plain);
+    }
+
     private dnnl_memory_desc_t query(dnnl_primitive_desc pd, int what) {
-      dnnl_memory_desc_t md = dnnl_primitive_desc_query_md(pd, what, 0);
-      // Copy: the queried descriptor lives inside pd, which is kept anyway, but a copy is independent.
+      // Copied: the queried descriptor lives inside pd, which is kept anyway, but a copy is independent.
+      return copyOf(dnnl_primitive_desc_query_md(pd, what, 0));
+    }
+
+    private dnnl_memory_desc_t copyOf(dnnl_memory_desc_t md) {
       dnnl_memory_desc_t copy = keep(new dnnl_memory_desc_t());
       Pointer.memcpy(copy, md, md.sizeof());
       return copy;
