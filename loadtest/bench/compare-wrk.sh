@@ -13,7 +13,8 @@
 # (--exit-after) and are killed by PID on exit. Only 127.0.0.1 is contacted.
 #
 # Usage: loadtest/bench/compare-wrk.sh [results-file]
-#   env: CONNECTIONS="16 64" ROUNDS=3 DURATION=5 WARMUP=15s DELAY_MS=10 RATE=400 PORT=18180 JAVA_OPTS=
+#   env: CONNECTIONS="16 64" ROUNDS=3 DURATION=5 WARMUP=15s DELAY_MS=10 RATE=400 PORT=18180
+#        JAVA_OPTS=-XX:+UseSerialGC (default) TRANSPORT=auto (cifar-loadtest --transport)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -25,7 +26,9 @@ DELAY_MS="${DELAY_MS:-10}"
 RATE="${RATE:-400}"
 PORT="${PORT:-18180}"
 DELAY_PORT=$((PORT + 1))
-JAVA_OPTS="${JAVA_OPTS:-}"
+# SerialGC: the recommended generator setting on small hosts (see README, "JVM flags").
+JAVA_OPTS="${JAVA_OPTS:--XX:+UseSerialGC}"
+TRANSPORT="${TRANSPORT:-auto}"
 # The warm-up is excluded from cifar-loadtest's figures (its --warmup). 15 s: on the shared 2-core host
 # the C2 compiler was still compiling the request path 5-10 s after start (jitCompileSeconds > 1 s in a
 # 5 s measured phase with WARMUP=3s, ~0.3 s with 15 s); wrk is native code and needs none.
@@ -69,16 +72,17 @@ print(f"{rps:.0f} {pct['50']:.3f} {pct['90']:.3f} {pct['99']:.3f} {(user + sys_)
 PY
 }
 
-# cifar-loadtest's figures -> "rps p50 p90 p99 cpu_us_per_request jit_seconds" (ms), from its --json (CPU and
+# cifar-loadtest's figures -> "rps p50 p90 p99 cpu_us_per_request jit_seconds transport" (ms), from its --json (CPU and
 # JIT compile time of the measured phase: JIT time well above 0 means the warm-up was too short)
 ours_run() { # extra args... url
-  java $JAVA_OPTS -jar "$JAR" --progress never --json "$WORK/ours.json" "$@" >"$WORK/ours.txt" 2>&1
+  # shellcheck disable=SC2086 # JAVA_OPTS is a list of flags
+  java $JAVA_OPTS -jar "$JAR" --progress never --transport "$TRANSPORT" --json "$WORK/ours.json" "$@" >"$WORK/ours.txt" 2>&1
   python3 - "$WORK/ours.json" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
 l = j["latencyMs"]
 g = j["generator"]
-print(f"{j['throughputPerSecond']:.0f} {l['p50']:.3f} {l['p90']:.3f} {l['p99']:.3f} {g['cpuMicrosPerRequest']:.1f} {g.get('jitCompileSeconds', -1):.2f}")
+print(f"{j['throughputPerSecond']:.0f} {l['p50']:.3f} {l['p90']:.3f} {l['p99']:.3f} {g['cpuMicrosPerRequest']:.1f} {g.get('jitCompileSeconds', -1):.2f} {g.get('transport', '?')}")
 PY
 }
 
@@ -93,7 +97,7 @@ DELAY_URL="http://127.0.0.1:$DELAY_PORT/"
   echo "# cifar-loadtest vs wrk, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "# host: $(nproc) cores, $(uname -r), $(java -version 2>&1 | head -1), $(wrk --version 2>&1 | head -1 | cut -c1-40)"
   echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg); cpu pressure: $(head -1 /proc/pressure/cpu 2>/dev/null || echo n/a)"
-  echo "# rounds=$ROUNDS duration=${DURATION}s; ours: -k --threads 1 --warmup $WARMUP (JIT), wrk: -t1; JAVA_OPTS='$JAVA_OPTS'"
+  echo "# rounds=$ROUNDS duration=${DURATION}s; ours: -k --threads 1 --warmup $WARMUP (JIT) --transport $TRANSPORT, wrk: -t1; JAVA_OPTS='$JAVA_OPTS'"
 } | tee "$OUT"
 
 # Warm both servers' JIT once (not measured).
@@ -106,8 +110,8 @@ for c in $CONNECTIONS; do
   W=(); O=(); WC=(); OC=()
   for r in $(seq 1 "$ROUNDS"); do
     read -r wr _ _ _ wcpu < <(wrk_run "$c" "$URL")
-    read -r orps _ _ _ ocpu ojit < <(ours_run -k -c "$c" -t "$DURATION" --warmup "$WARMUP" "$URL")
-    echo "c=$c round=$r wrk=$wr ours=$orps ratio=$(python3 -c "print(round($orps/max(1,$wr),3))") cpu_us/req wrk=$wcpu ours=$ocpu ours_jit_s=$ojit load=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT"
+    read -r orps _ _ _ ocpu ojit otransport < <(ours_run -k -c "$c" -t "$DURATION" --warmup "$WARMUP" "$URL")
+    echo "c=$c round=$r wrk=$wr ours=$orps ratio=$(python3 -c "print(round($orps/max(1,$wr),3))") cpu_us/req wrk=$wcpu ours=$ocpu ours_jit_s=$ojit ours_transport=$otransport load=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT"
     W+=("$wr"); O+=("$orps"); WC+=("$wcpu"); OC+=("$ocpu")
   done
   mw=$(median "${W[@]}"); mo=$(median "${O[@]}"); mwc=$(median "${WC[@]}"); moc=$(median "${OC[@]}")
@@ -119,8 +123,8 @@ done
 echo "## B. percentiles against a known ${DELAY_MS} ms latency (ms)" | tee -a "$OUT"
 c=16
 read -r wr w50 w90 w99 _ < <(wrk_run "$c" "$DELAY_URL")
-read -r cr c50 c90 c99 _ _ < <(ours_run -k -c "$c" -t "$DURATION" --warmup "$WARMUP" "$DELAY_URL")
-read -r orr o50 o90 o99 _ _ < <(ours_run -k -c "$c" --rate "$RATE" --duration "$DURATION" --warmup "$WARMUP" "$DELAY_URL")
+read -r cr c50 c90 c99 _ _ _ < <(ours_run -k -c "$c" -t "$DURATION" --warmup "$WARMUP" "$DELAY_URL")
+read -r orr o50 o90 o99 _ _ _ < <(ours_run -k -c "$c" --rate "$RATE" --duration "$DURATION" --warmup "$WARMUP" "$DELAY_URL")
 echo "wrk closed c=$c: rps=$wr p50=$w50 p90=$w90 p99=$w99" | tee -a "$OUT"
 echo "ours closed c=$c: rps=$cr p50=$c50 p90=$c90 p99=$c99" | tee -a "$OUT"
 echo "ours open $RATE/s c=$c (corrected): rps=$orr p50=$o50 p90=$o90 p99=$o99" | tee -a "$OUT"

@@ -3,8 +3,11 @@ package cifarserve.loadtest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.transport.Transport;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -98,6 +101,30 @@ class LoadGeneratorTest {
     CliRun closed = CliRun.run(tmp, "-n", "20", "-c", "2", server.url("/ok"));
     assertThat(closed.requests().getLong("successful")).isEqualTo(20);
     assertThat(server.connections.get()).isEqualTo(20);
+  }
+
+  @Test
+  void everyTransportThatLoadsHereGivesTheSameCountsAndReportsItself() throws Exception {
+    // NIO always loads; epoll and io_uring where the kernel and sandbox allow them (auto picks the first of io_uring, epoll).
+    List<String> transports = new ArrayList<>(List.of("nio"));
+    if (Transport.EPOLL.available()) {
+      transports.add("epoll");
+    }
+    if (Transport.IO_URING.available()) {
+      transports.add("io_uring");
+    }
+    for (String transport : transports) {
+      server.connections.set(0);
+      CliRun run = CliRun.run(tmp, "-n", "40", "-c", "2", "-k", "--transport", transport, server.url("/delay?ms=1"));
+      assertThat(run.requests().getLong("successful")).as(transport).isEqualTo(40);
+      assertThat(server.connections.get()).as(transport).isEqualTo(2);
+      assertThat(run.json().getJsonObject("generator").getString("transport")).isEqualTo(transport);
+      assertThat(run.stdout()).contains("over " + transport);
+    }
+    String expectedAuto = Transport.IO_URING.available() ? "io_uring" : Transport.EPOLL.available() ? "epoll" : "nio";
+    CliRun auto = CliRun.run(tmp, "-n", "5", "-c", "1", "-k", server.url("/ok"));
+    assertThat(auto.json().getJsonObject("generator").getString("transport")).isEqualTo(expectedAuto);
+    assertThat(CliRun.run(tmp, "-n", "1", "--transport", "carrier-pigeon", server.url("/ok")).exitCode()).isEqualTo(2);
   }
 
   @Test

@@ -9,6 +9,7 @@ import cifarserve.loadtest.resources.ProcessProbe;
 import cifarserve.loadtest.report.HtmlReport;
 import cifarserve.loadtest.report.JsonReport;
 import cifarserve.loadtest.report.TextSummary;
+import cifarserve.loadtest.run.ClientTransport;
 import cifarserve.loadtest.run.LoadTestRun;
 import cifarserve.loadtest.run.LoadTestSettings;
 import cifarserve.loadtest.run.RunResult;
@@ -104,6 +105,10 @@ public final class LoadTestCommand implements Callable<Integer> {
   @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
       description = "Event loops sending requests (default ${DEFAULT-VALUE}; connections are split among them).")
   int threads;
+
+  @Option(names = "--transport", paramLabel = "auto|io_uring|epoll|nio", defaultValue = "auto",
+      description = "Network transport of the generator (default ${DEFAULT-VALUE}: io_uring, else epoll, else NIO).")
+  String transport;
 
   @Option(names = "--interval", paramLabel = "D", defaultValue = "1s",
       description = "Width of per-interval rows and plots (default ${DEFAULT-VALUE}).")
@@ -305,7 +310,8 @@ public final class LoadTestCommand implements Callable<Integer> {
     };
     return new LoadTestSettings(request, connections, threads, limit, measureFor, ratePerSecond, warmupRequests,
         warmupDuration, intervalDuration, csvRequests != null, pid, cgroup, container, scrape, sampling,
-        Durations.parse(idleBefore), Durations.parse(idleAfter), showProgress && !quiet);
+        Durations.parse(idleBefore), Durations.parse(idleAfter), showProgress && !quiet,
+        ClientTransport.parse(transport));
   }
 
   private PayloadSource payloads() throws Exception {

@@ -62,8 +62,8 @@ public final class TextSummary {
     line(out, "Time per request:",
         f("%.3f [ms] (mean, across all concurrent requests)", elapsed * 1000 / Math.max(1, m.finished())));
     line(out, "Transfer rate:", f("%.2f [Kbytes/sec] received", m.bodyBytes() / 1024.0 / elapsed));
-    line(out, "Generator CPU:", f("%.1f %% of one core, %.0f us per request (this tool; ~100 %% per --threads = it sets the pace)",
-        r.generatorCpuPercent(), r.generatorCpuMicrosPerRequest()));
+    line(out, "Generator CPU:", f("%.1f %% of one core, %.0f us per request over %s (this tool; ~100 %% per --threads = it sets the pace)",
+        r.generatorCpuPercent(), r.generatorCpuMicrosPerRequest(), r.generatorTransport()));
     if (r.generatorJitSeconds() >= 0.05 * Math.max(0.001, r.generatorCpuSeconds())) {
       line(out, "Generator JIT:", f("%.2f s compiling during the measured phase (still warming up: a longer --warmup lowers the generator's CPU)",
           r.generatorJitSeconds()));

@@ -17,6 +17,7 @@ import cifarserve.loadtest.resources.ResourceSamplerVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.transport.Transport;
 import io.vertx.ext.web.client.WebClient;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -26,6 +27,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -47,12 +49,14 @@ public final class LoadTestRun {
 
   public RunResult execute() throws Exception {
     int threads = Math.max(1, Math.min(settings.threads(), settings.connections()));
+    Transport transport = settings.transport().resolve();
     Vertx vertx = Vertx.builder()
         .with(new VertxOptions().setEventLoopPoolSize(threads).setWorkerPoolSize(2).setInternalBlockingPoolSize(2)
             .setPreferNativeTransport(true)
             // One-off class initialisation (Netty's JFR events) can take seconds on a saturated host;
             // warn only beyond that, so logs are not flooded with false "blocked" alarms.
             .setMaxEventLoopExecuteTime(10).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS))
+        .withTransport(transport)
         .build();
     WebClient metricsClient = null;
     ProgressBar progress = settings.progress() ? new ProgressBar(progressOut) : null;
@@ -125,7 +129,8 @@ public final class LoadTestRun {
         lastFailure = sampler.lastFailure();
       }
       return new RunResult(settings, startedAt, measured, measure.startNanos(), measureEnd, warmupFinished,
-          target, samples, readFailures, lastFailure, generatorCpu, generatorJit);
+          target, samples, readFailures, lastFailure, generatorCpu, generatorJit,
+          transport.name().toLowerCase(Locale.ROOT));
     } finally {
       if (progress != null) {
         progress.close();

@@ -18,6 +18,7 @@ import java.time.Duration;
  * @param cgroup         target cgroup to sample, or null
  * @param container      Docker container to sample (resolved with docker inspect), or null
  * @param metricsUrl     target Prometheus endpoint to scrape, or null
+ * @param transport      the generator's network transport
  */
 public record LoadTestSettings(
     RequestSpec request,
@@ -37,7 +38,8 @@ public record LoadTestSettings(
     Duration sampleInterval,
     Duration idleBefore,
     Duration idleAfter,
-    boolean progress) {
+    boolean progress,
+    ClientTransport transport) {
 
   public boolean openModel() {
     return rate > 0;

@@ -24,7 +24,8 @@ public record RunResult(
     long resourceReadFailures,
     String resourceLastFailure,
     double generatorCpuSeconds,
-    double generatorJitSeconds) {
+    double generatorJitSeconds,
+    String generatorTransport) {
 
   public static final List<String> PHASES = List.of("idle", "warmup", "busy", "after");
 
