@@ -14,8 +14,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * A trained network with its metadata, and the fastest way this build has to run it.
  *
  * <p>Predictions go through {@link OneDnnForward} chains compiled from the network's weights, one per
- * power-of-two batch size up to {@link #MAX_COMPILED_BATCH} (other sizes run as a sum of those), each
- * compiled on first use. Where no chain can be compiled
+ * power-of-two batch size up to {@link #MAX_COMPILED_BATCH} (other sizes run as the cheapest
+ * {@link #plan plan} of those), each compiled on first use. Where no chain can be compiled
  * (another layer stack, or no oneDNN bindings), single images take {@link SmallBatchForward} and
  * batches DL4J's {@code network.output}. The weights are copied when a chain is compiled: a
  * LoadedModel is a snapshot, so its network must not be trained further.
@@ -33,18 +33,26 @@ public final class LoadedModel implements AutoCloseable {
   static final String ONEDNN_PROPERTY = "cifar.onednn";
   /**
    * Largest compiled batch. Chains are compiled for powers of two only, so at most 7 exist (1..64; each
-   * costs 50-100 ms to compile and up to ~40 MB of buffers and reordered weights): a batch runs as its
-   * binary decomposition, largest part first (45 images = 32 + 8 + 4 + 1), which wastes no arithmetic
-   * on padding. 64 is the service's default maxBatchSize; measured throughput stops growing above 32
-   * (docs/performance.md).
+   * costs 50-100 ms to compile and up to ~40 MB of buffers and reordered weights); other batch sizes
+   * run as a {@link #plan plan} of those. 64 is the service's default maxBatchSize; measured throughput
+   * stops growing above 32 (docs/performance.md).
    */
   public static final int MAX_COMPILED_BATCH = 64;
+  private static final int CHAIN_SLOTS = Integer.numberOfTrailingZeros(MAX_COMPILED_BATCH) + 1;
+  /**
+   * Milliseconds one execution of the chain for 1, 2, 4, ... 64 images took (p50, 2 threads, the
+   * 2-core AMD EPYC (AVX2) test host; only their ratios matter). A chain's cost is far from
+   * proportional to its size: the chain for 2 costs 3 times the chain for 1, and every execution
+   * streams all weights (8.7 MB) again, so 31 images as 16+8+4+2+1 took 20.6 ms where 32 took 16.8 ms.
+   */
+  static final double[] CHAIN_COST_MS = {0.93, 2.76, 3.6, 5.5, 9.1, 17.4, 33.3};
+  /** PLANS[n]: the chain sizes that run n images (1..MAX_COMPILED_BATCH) at the least estimated cost. */
+  private static final int[][] PLANS = cheapestPlans();
   private static final long[] IMAGE_CHW = {CifarImages.CHANNELS, CifarImages.SIDE, CifarImages.SIDE};
 
   private final JsonObject metadata;
   private final MultiLayerNetwork network;
   private final SmallBatchForward smallBatch;
-  private static final int CHAIN_SLOTS = Integer.numberOfTrailingZeros(MAX_COMPILED_BATCH) + 1;
 
   /** This thread's compiled chains by log2 of their batch size; null until first used. */
   private final ThreadLocal<OneDnnForward[]> compiled = ThreadLocal.withInitial(() -> new OneDnnForward[CHAIN_SLOTS]);
@@ -124,9 +132,13 @@ public final class LoadedModel implements AutoCloseable {
   /** The rows through compiled chains, or null when no chain can be compiled (then DL4J's path runs). */
   private float[][] predictCompiled(float[] standardisedChw, int count) {
     float[][] rows = new float[count][];
-    for (int done = 0; done < count; ) {
-      int n = Integer.highestOneBit(Math.min(MAX_COMPILED_BATCH, count - done));
-      OneDnnForward chain = chainFor(n);
+    int done = 0;
+    for (int chainSize : plan(count)) {
+      int n = Math.min(chainSize, count - done); // a plan's last chain may run short (padded)
+      if (n <= 0) {
+        break;
+      }
+      OneDnnForward chain = chainFor(chainSize);
       if (chain == null) {
         return null;
       }
@@ -136,6 +148,52 @@ public final class LoadedModel implements AutoCloseable {
       done += n;
     }
     return rows;
+  }
+
+  /**
+   * The compiled chain sizes, largest first, that run {@code count} images at the least estimated
+   * cost ({@link #CHAIN_COST_MS}); their sum may exceed {@code count}, the last chain then runs short.
+   * E.g. 2 = 1 + 1 (the chain for 2 costs more than two runs of the chain for 1), 7 = 8,
+   * 24 = 16 + 8, 31 = 32, 70 = 64 + 4 + 1 + 1.
+   */
+  static int[] plan(int count) {
+    if (count <= MAX_COMPILED_BATCH) {
+      return PLANS[count];
+    }
+    int full = (count - 1) / MAX_COMPILED_BATCH; // full chains of 64, then the cheapest plan of the rest
+    int[] rest = PLANS[count - full * MAX_COMPILED_BATCH];
+    int[] plan = new int[full + rest.length];
+    java.util.Arrays.fill(plan, 0, full, MAX_COMPILED_BATCH);
+    System.arraycopy(rest, 0, plan, full, rest.length);
+    return plan;
+  }
+
+  /** Dynamic programming over 0..64 images: the cheapest chain to run first, then the best plan of the rest. */
+  private static int[][] cheapestPlans() {
+    double[] cost = new double[MAX_COMPILED_BATCH + 1];
+    int[] first = new int[MAX_COMPILED_BATCH + 1];
+    for (int n = 1; n <= MAX_COMPILED_BATCH; n++) {
+      cost[n] = Double.MAX_VALUE;
+      for (int slot = 0; slot < CHAIN_SLOTS; slot++) {
+        int size = 1 << slot;
+        double candidate = CHAIN_COST_MS[slot] + cost[Math.max(0, n - size)];
+        if (candidate < cost[n] - 1e-9) { // on a tie the smaller chain wins: less padding
+          cost[n] = candidate;
+          first[n] = size;
+        }
+      }
+    }
+    int[][] plans = new int[MAX_COMPILED_BATCH + 1][];
+    plans[0] = new int[0];
+    for (int n = 1; n <= MAX_COMPILED_BATCH; n++) {
+      java.util.List<Integer> parts = new java.util.ArrayList<>();
+      for (int left = n; left > 0; left -= first[left]) {
+        parts.add(first[left]);
+      }
+      parts.sort(java.util.Comparator.reverseOrder());
+      plans[n] = parts.stream().mapToInt(Integer::intValue).toArray();
+    }
+    return plans;
   }
 
   /** The compiled chain for batches of {@code count} images, compiling it now if needed; null if none can be. */
