@@ -26,6 +26,7 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -265,7 +266,7 @@ public final class HttpVerticle extends VerticleBase {
   private void classify(RoutingContext ctx) {
     String contentType = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
     Buffer body = ctx.body().buffer();
-    java.util.concurrent.Callable<ImageBatch> decode = () -> InferenceRequests.classifyBody(contentType, body, maxImagePixels);
+    Callable<ImageBatch> decode = () -> InferenceRequests.classifyBody(contentType, body, maxImagePixels);
     // A raw record is copied here (~1 µs); the hop to a worker and back would cost two thread wake-ups.
     (InferenceRequests.isRawRecord(contentType) ? decodeHere(decode) : decodeOffLoop(decode))
         .compose(this::predict)
@@ -345,7 +346,7 @@ public final class HttpVerticle extends VerticleBase {
     return e instanceof ApiError api ? api : new ApiError(500, "internal error: " + e.getMessage());
   }
 
-  private static <T> Future<T> decodeHere(java.util.concurrent.Callable<T> decode) {
+  private static <T> Future<T> decodeHere(Callable<T> decode) {
     try {
       return Future.succeededFuture(decode.call());
     } catch (Exception e) {
@@ -354,7 +355,7 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   /** Decoding is CPU work proportional to the body: keep it off the event loop. */
-  private <T> Future<T> decodeOffLoop(java.util.concurrent.Callable<T> decode) {
+  private <T> Future<T> decodeOffLoop(Callable<T> decode) {
     return vertx.executeBlocking(decode, false);
   }
 

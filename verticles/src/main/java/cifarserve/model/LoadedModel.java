@@ -4,6 +4,8 @@ import cifarserve.data.CifarClasses;
 import cifarserve.data.CifarImages;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -135,14 +137,11 @@ public final class LoadedModel implements AutoCloseable {
     int done = 0;
     for (int chainSize : plan(count)) {
       int n = Math.min(chainSize, count - done); // a plan's last chain may run short (padded)
-      if (n <= 0) {
-        break;
-      }
       OneDnnForward chain = chainFor(chainSize);
       if (chain == null) {
         return null;
       }
-      float[] part = n == count ? standardisedChw : java.util.Arrays.copyOfRange(standardisedChw,
+      float[] part = n == count ? standardisedChw : Arrays.copyOfRange(standardisedChw,
           done * CifarImages.PIXELS_PER_IMAGE, (done + n) * CifarImages.PIXELS_PER_IMAGE);
       System.arraycopy(chain.output(part, n), 0, rows, done, n);
       done += n;
@@ -163,7 +162,7 @@ public final class LoadedModel implements AutoCloseable {
     int full = (count - 1) / MAX_COMPILED_BATCH; // full chains of 64, then the cheapest plan of the rest
     int[] rest = PLANS[count - full * MAX_COMPILED_BATCH];
     int[] plan = new int[full + rest.length];
-    java.util.Arrays.fill(plan, 0, full, MAX_COMPILED_BATCH);
+    Arrays.fill(plan, 0, full, MAX_COMPILED_BATCH);
     System.arraycopy(rest, 0, plan, full, rest.length);
     return plan;
   }
@@ -186,11 +185,11 @@ public final class LoadedModel implements AutoCloseable {
     int[][] plans = new int[MAX_COMPILED_BATCH + 1][];
     plans[0] = new int[0];
     for (int n = 1; n <= MAX_COMPILED_BATCH; n++) {
-      java.util.List<Integer> parts = new java.util.ArrayList<>();
+      List<Integer> parts = new ArrayList<>();
       for (int left = n; left > 0; left -= first[left]) {
         parts.add(first[left]);
       }
-      parts.sort(java.util.Comparator.reverseOrder());
+      parts.sort(Comparator.reverseOrder());
       plans[n] = parts.stream().mapToInt(Integer::intValue).toArray();
     }
     return plans;

@@ -52,7 +52,6 @@ public final class LoadTestRun {
     Transport transport = settings.transport().resolve();
     Vertx vertx = Vertx.builder()
         .with(new VertxOptions().setEventLoopPoolSize(threads).setWorkerPoolSize(2).setInternalBlockingPoolSize(2)
-            .setPreferNativeTransport(true)
             // One-off class initialisation (Netty's JFR events) can take seconds on a saturated host;
             // warn only beyond that, so logs are not flooded with false "blocked" alarms.
             .setMaxEventLoopExecuteTime(10).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS))
