@@ -2,7 +2,9 @@ package cifarserve.loadtest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServer;
 import io.vertx.core.transport.Transport;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -137,6 +139,49 @@ class LoadGeneratorTest {
     assertThat(run.requests().getLong("successful")).isEqualTo(3);
     assertThat(run.requests().getLong("connectionErrors")).isZero();
     assertThat(server.connections.get()).isEqualTo(3); // the first, and one after each of the first 2 timeouts
+  }
+
+  @Test
+  void answersAreReadWhateverTheirFraming() throws Exception {
+    // Chunked bodies are counted in full; a HEAD answer announces a length but has no body (waiting
+    // for it would end in timeouts); "Connection: close" from the server is obeyed even with -k.
+    CliRun chunked = CliRun.run(tmp, "-n", "10", "-c", "2", "-k", "-s", "5", server.url("/chunked?parts=4"));
+    assertThat(chunked.requests().getLong("successful")).isEqualTo(10);
+    assertThat(chunked.json().getJsonObject("bytes").getLong("bodyReceived")).isEqualTo(10 * 12);
+
+    CliRun head = CliRun.run(tmp, "-n", "10", "-c", "1", "-k", "-s", "2", "-m", "HEAD", server.url("/ok"));
+    assertThat(head.requests().getLong("successful")).isEqualTo(10);
+    assertThat(head.requests().getLong("timeouts")).isZero();
+    assertThat(head.json().getJsonObject("bytes").getLong("bodyReceived")).isZero();
+
+    server.connections.set(0);
+    CliRun close = CliRun.run(tmp, "-n", "10", "-c", "2", "-k", "-s", "5", server.url("/close"));
+    assertThat(close.requests().getLong("successful")).isEqualTo(10);
+    assertThat(close.requests().getLong("connectionErrors")).isZero();
+    assertThat(server.connections.get()).isEqualTo(10);
+  }
+
+  @Test
+  void aHangUpIsAConnectionErrorAndGarbageIsAnotherFailure() throws Exception {
+    CliRun hangUp = CliRun.run(tmp, "-n", "6", "-c", "2", "-k", "-s", "5", server.url("/hang-up"));
+    assertThat(hangUp.requests().getLong("connectionErrors")).isEqualTo(6);
+    assertThat(hangUp.requests().getLong("answered")).isZero();
+    assertThat(hangUp.requests().getLong("timeouts")).isZero();
+
+    // A server that answers every request with bytes that are not HTTP.
+    Vertx vertx = Vertx.vertx();
+    try {
+      NetServer garbage = vertx.createNetServer().connectHandler(socket -> socket.handler(request ->
+          socket.write("SSH-2.0-OpenSSH_9.2\r\n\r\n")));
+      garbage.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      CliRun run = CliRun.run(tmp, "-n", "4", "-c", "1", "-k", "-s", "5",
+          "http://127.0.0.1:" + garbage.actualPort() + "/");
+      assertThat(run.requests().getLong("otherFailures")).isEqualTo(4);
+      assertThat(run.requests().getLong("answered")).isZero();
+      assertThat(run.requests().getLong("timeouts")).isZero();
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
   }
 
   @Test

@@ -15,7 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code /alternate?fast=F&slow=S&n=N} every N-th request takes S ms, the others F ms;</li>
  *   <li>{@code /vary} a body of varying length; {@code /stall-once?after=N&ms=M} the N-th request waits M ms;</li>
  *   <li>{@code /inspect} remembers the request's method, content type, X-Probe header and body length;</li>
- *   <li>{@code /classify} answers {"index": first body byte}; {@code /metrics} fixed Prometheus text.</li>
+ *   <li>{@code /classify} answers {"index": first body byte}; {@code /metrics} fixed Prometheus text;</li>
+ *   <li>{@code /chunked?parts=N} N chunks of "abc" (no content length); {@code /close} 200 "bye" with
+ *       {@code Connection: close}; {@code /hang-up} closes the connection without an answer.</li>
  * </ul>
  * Counters are per path and only touched on the server's event loop.
  */
@@ -86,6 +88,15 @@ final class TestTargetServer implements AutoCloseable {
             + request.getHeader("X-Probe") + "|" + body.length();
         request.response().end("seen");
       });
+      case "/chunked" -> {
+        request.response().setChunked(true);
+        for (long i = 0; i < param(request, "parts", 3); i++) {
+          request.response().write("abc");
+        }
+        request.response().end();
+      }
+      case "/close" -> request.response().putHeader("connection", "close").end("bye");
+      case "/hang-up" -> request.connection().close();
       case "/metrics" -> request.response().putHeader("content-type", "text/plain").end(METRICS);
       default -> request.response().end(Buffer.buffer("ok"));
     }
