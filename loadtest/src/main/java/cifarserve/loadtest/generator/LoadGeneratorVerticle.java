@@ -41,7 +41,9 @@ import java.net.URI;
  * wrk's own being 13.9-15.1 on the same host (loadtest/README.md, "Comparison with wrk"). Each connection is a {@link Slot} that owns one HTTP/1.1 connection with at most one
  * request in flight (keep-alive, no pipelining). Without {@code -k} the slot opens a new connection for
  * every request, sends {@code Connection: close} and closes it after the answer, like ab. Request
- * timeouts are enforced by one periodic sweep per event loop instead of one timer per request.
+ * timeouts are enforced by one periodic sweep per event loop instead of one timer per request; it lives
+ * as long as the verticle, not a phase, so the event loop's timer queue is never empty between phases
+ * (the compiled event loop assumed it never was, and a warm-up ending used to throw that code away).
  */
 public final class LoadGeneratorVerticle extends VerticleBase {
   /** How often the open model checks for due arrivals (Vert.x timers have millisecond resolution). */
@@ -61,6 +63,7 @@ public final class LoadGeneratorVerticle extends VerticleBase {
   private NetClient client;
   private ConnectOptions connectOptions;
   private Slot[] slots;
+  private long sweepTimerId = -1;
 
   public LoadGeneratorVerticle(RequestSpec spec, int connections, int instanceIndex, int instanceCount,
       long intervalNanos, boolean keepRequestLog) {
@@ -105,17 +108,30 @@ public final class LoadGeneratorVerticle extends VerticleBase {
     for (int i = 0; i < slots.length; i++) {
       slots[i] = new Slot(i);
     }
+    long sweepMillis = Math.max(1, Math.min(MAX_SWEEP_MILLIS, spec.timeoutMillis() / 10));
+    sweepTimerId = vertx.setPeriodic(sweepMillis, id -> sweep());
     return Future.succeededFuture();
   }
 
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(sweepTimerId);
     if (slots != null) {
       for (Slot slot : slots) {
         slot.dropConnection();
       }
     }
     return client == null ? Future.succeededFuture() : client.close();
+  }
+
+  /** One pass over this instance's connections: requests older than the timeout end as timeouts. */
+  private void sweep() {
+    long overdueBefore = System.nanoTime() - timeoutNanos;
+    for (Slot slot : slots) {
+      if (slot.busy && slot.sentAt - overdueBefore <= 0) {
+        slot.timeOut();
+      }
+    }
   }
 
   /** Runs one phase on this verticle's event loop; completes with its figures once all answers are in. */
@@ -345,7 +361,6 @@ public final class LoadGeneratorVerticle extends VerticleBase {
     private int freeCount;
     private int inFlight;
     private boolean sending = true;
-    private long sweepTimerId = -1;
     // Open model only.
     private long periodNanos;
     private long offsetNanos;
@@ -361,8 +376,6 @@ public final class LoadGeneratorVerticle extends VerticleBase {
           free[freeCount++] = i;
         }
       }
-      long sweepMillis = Math.max(1, Math.min(MAX_SWEEP_MILLIS, spec.timeoutMillis() / 10));
-      sweepTimerId = vertx.setPeriodic(sweepMillis, id -> sweep());
     }
 
     void startClosed() {
@@ -446,15 +459,6 @@ public final class LoadGeneratorVerticle extends VerticleBase {
       finishIfDone();
     }
 
-    /** One pass over this instance's connections: requests older than the timeout end as timeouts. */
-    private void sweep() {
-      long overdueBefore = System.nanoTime() - timeoutNanos;
-      for (Slot slot : slots) {
-        if (slot.busy && slot.run == this && slot.sentAt - overdueBefore <= 0) {
-          slot.timeOut();
-        }
-      }
-    }
 
     void checkAnswer(Buffer body, int expectedIndex) {
       Integer index = AnswerIndex.of(body); // null: unreadable, counted as such
@@ -463,7 +467,6 @@ public final class LoadGeneratorVerticle extends VerticleBase {
 
     private void finishIfDone() {
       if (!sending && inFlight == 0 && !done.future().isComplete()) {
-        vertx.cancelTimer(sweepTimerId);
         done.tryComplete(recorder);
       }
     }
