@@ -35,18 +35,15 @@ public final class EncodedRequests {
 
   public EncodedRequests(RequestSpec spec) {
     URI url = spec.url();
-    boolean ssl = "https".equalsIgnoreCase(url.getScheme());
-    int defaultPort = ssl ? 443 : 80;
-    String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
-    this.uri = url.getRawQuery() == null ? path : path + "?" + url.getRawQuery();
+    this.uri = spec.requestTarget();
     this.method = HttpMethod.valueOf(spec.method().name());
     this.headers = DefaultHttpHeadersFactory.headersFactory().newHeaders();
     for (Map.Entry<String, String> header : spec.headers()) {
       headers.add(header.getKey(), header.getValue());
     }
     if (!headers.contains(HttpHeaderNames.HOST)) {
-      int port = url.getPort();
-      headers.set(HttpHeaderNames.HOST, port < 0 || port == defaultPort ? url.getHost() : url.getHost() + ":" + port);
+      headers.set(HttpHeaderNames.HOST,
+          spec.port() == spec.defaultPort() ? url.getHost() : url.getHost() + ":" + spec.port());
     }
     if (!headers.contains(HttpHeaderNames.USER_AGENT)) {
       headers.set(HttpHeaderNames.USER_AGENT, "cifar-loadtest");

@@ -17,6 +17,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
@@ -38,8 +39,9 @@ import java.net.URI;
  * Here, as in wrk, the request bytes are encoded once ({@link EncodedRequests}) and each answer is
  * parsed by Netty's {@link HttpResponseDecoder}. In alternating runs on loopback against a trivial
  * endpoint at 16 connections the generator's CPU per request fell from 15.4-17.6 to 13.0-14.1 µs,
- * wrk's own being 13.9-15.1 on the same host (loadtest/README.md, "Comparison with wrk"). Each connection is a {@link Slot} that owns one HTTP/1.1 connection with at most one
- * request in flight (keep-alive, no pipelining). Without {@code -k} the slot opens a new connection for
+ * wrk's own being 13.9-15.1 on the same host (loadtest/README.md, "Comparison with wrk"). Each
+ * connection is a {@link Slot} that owns one HTTP/1.1 connection with at most one request in flight
+ * (keep-alive, no pipelining). Without {@code -k} the slot opens a new connection for
  * every request, sends {@code Connection: close} and closes it after the answer, like ab. Request
  * timeouts are enforced by one periodic sweep per event loop instead of one timer per request; it lives
  * as long as the verticle, not a phase, so the event loop's timer queue is never empty between phases
@@ -90,8 +92,7 @@ public final class LoadGeneratorVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     URI url = spec.url();
-    boolean ssl = "https".equalsIgnoreCase(url.getScheme());
-    int port = url.getPort() > 0 ? url.getPort() : ssl ? 443 : 80;
+    boolean ssl = spec.secure();
     int connectTimeout = (int) Math.min(Integer.MAX_VALUE, spec.timeoutMillis());
     // TCP_NODELAY as HTTP clients do: a request is one write and must leave at once. Certificates and
     // host names are verified as an HTTPS client would.
@@ -99,7 +100,7 @@ public final class LoadGeneratorVerticle extends VerticleBase {
         .setTcpNoDelay(true)
         .setConnectTimeout(connectTimeout)
         .setHostnameVerificationAlgorithm(ssl ? "HTTPS" : ""));
-    connectOptions = new ConnectOptions().setHost(url.getHost()).setPort(port).setSsl(ssl)
+    connectOptions = new ConnectOptions().setHost(url.getHost()).setPort(spec.port()).setSsl(ssl)
         .setTimeout(connectTimeout);
     if (ssl) {
       connectOptions.setSniServerName(url.getHost());
@@ -247,7 +248,7 @@ public final class LoadGeneratorVerticle extends VerticleBase {
       }
       if (message.decoderResult().isFailure()) {
         // Not HTTP, or not HTTP we can read: a protocol error; the connection cannot be trusted.
-        failed(c, Outcome.OTHER);
+        broken(c, Outcome.OTHER);
         return;
       }
       if (message instanceof HttpResponse response) {
@@ -267,9 +268,7 @@ public final class LoadGeneratorVerticle extends VerticleBase {
         int length = bytes.readableBytes();
         bodyLength += length;
         if (body != null && length > 0) {
-          byte[] copy = new byte[length];
-          bytes.getBytes(bytes.readerIndex(), copy);
-          body.appendBytes(copy);
+          body.appendBuffer(BufferInternal.buffer(bytes)); // one copy, before the chunk is released
         }
       }
       if (message instanceof LastHttpContent) {
@@ -297,7 +296,10 @@ public final class LoadGeneratorVerticle extends VerticleBase {
       }
     }
 
-    /** The connection failed or closed; a request still waiting on it has failed with it. */
+    /**
+     * The connection failed, closed, or sent what is not HTTP; a request still waiting on it has
+     * failed with it (no answer we could read).
+     */
     private void broken(NetSocketInternal c, Outcome outcome) {
       if (c == connection) {
         connection = null;
@@ -306,13 +308,6 @@ public final class LoadGeneratorVerticle extends VerticleBase {
           finish(generation, outcome);
         }
       }
-      c.close();
-    }
-
-    private void failed(NetSocketInternal c, Outcome outcome) {
-      connection = null;
-      status = 0; // no answer we could read
-      finish(generation, outcome);
       c.close();
     }
 
@@ -458,7 +453,6 @@ public final class LoadGeneratorVerticle extends VerticleBase {
       }
       finishIfDone();
     }
-
 
     void checkAnswer(Buffer body, int expectedIndex) {
       Integer index = AnswerIndex.of(body); // null: unreadable, counted as such

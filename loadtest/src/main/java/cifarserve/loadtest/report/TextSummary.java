@@ -19,9 +19,8 @@ public final class TextSummary {
     LoadTestSettings s = r.settings();
     RunRecorder m = r.measured();
     URI url = s.request().url();
-    int port = url.getPort() > 0 ? url.getPort() : "https".equalsIgnoreCase(url.getScheme()) ? 443 : 80;
-    String path = (url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath())
-        + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
+    int port = s.request().port();
+    String path = s.request().requestTarget();
     double elapsed = r.elapsedSeconds();
     LatencyStats lat = LatencyStats.of(m.corrected());
     LatencyStats raw = LatencyStats.of(m.uncorrected());
