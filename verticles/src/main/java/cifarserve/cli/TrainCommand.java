@@ -34,6 +34,20 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--no-flip", description = "disable random horizontal flips of training images")
   boolean noFlip;
 
+  @Option(names = "--learning-rate", description = "peak learning rate of the schedule (default 0.01, the study's)")
+  Double learningRate;
+
+  @Option(names = "--schedule", description = "learning-rate schedule: cosine (linear warm-up, then cosine to 0; default)"
+      + " or constant (the study's)")
+  String schedule;
+
+  @Option(names = "--warmup-epochs", description = "epochs of linear warm-up before the cosine decay (default 0.5)")
+  Double warmupEpochs;
+
+  @Option(names = "--crop-padding", description = "random translation by up to N pixels, black fill (pad N + random"
+      + " 32x32 crop; default 4, 0 = off)")
+  Integer cropPadding;
+
   @Option(names = "--save-each-epoch", description = "evaluate and write an artifact after every epoch, not only the last")
   boolean saveEachEpoch;
 
@@ -60,6 +74,8 @@ public final class TrainCommand implements Callable<Integer> {
           {"--epochs", "epochs", epochs}, {"--train-limit", "trainLimit", trainLimit},
           {"--test-limit", "testLimit", testLimit}, {"--batch-size", "batchSize", batchSize},
           {"--seed", "seed", seed}, {"--no-flip", "horizontalFlip", noFlip ? false : null},
+          {"--learning-rate", "learningRate", learningRate}, {"--schedule", "schedule", schedule},
+          {"--warmup-epochs", "warmupEpochs", warmupEpochs}, {"--crop-padding", "cropPadding", cropPadding},
           {"--save-each-epoch", "saveEachEpoch", saveEachEpoch ? true : null}};
       for (Object[] option : given) {
         if (option[2] != null) {

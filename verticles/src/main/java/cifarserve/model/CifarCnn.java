@@ -18,6 +18,7 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.nd4j.linalg.schedule.ISchedule;
 
 /**
  * The study's network: Conv32-ReLU-Dropout-Conv32-MaxPool2 -> Conv64-ReLU-Dropout-Conv64-MaxPool2
@@ -53,9 +54,18 @@ public final class CifarCnn {
   }
 
   public static MultiLayerConfiguration configuration(long seed) {
+    return configuration(seed, null);
+  }
+
+  /**
+   * The network trained with a learning-rate schedule ({@code null}: the study's constant 0.01). The
+   * schedule changes only the updater, not the layers or the parameter layout, so
+   * {@link #ARCHITECTURE_ID} (hashed from the constant-rate configuration) names both.
+   */
+  public static MultiLayerConfiguration configuration(long seed, ISchedule learningRate) {
     return new NeuralNetConfiguration.Builder()
         .seed(seed)
-        .updater(new Nesterovs(LEARNING_RATE, MOMENTUM))
+        .updater(learningRate == null ? new Nesterovs(LEARNING_RATE, MOMENTUM) : new Nesterovs(learningRate, MOMENTUM))
         .l2(L2)
         .weightInit(WeightInit.RELU)
         .convolutionMode(ConvolutionMode.Same)
@@ -77,7 +87,11 @@ public final class CifarCnn {
   }
 
   public static MultiLayerNetwork newNetwork(long seed) {
-    MultiLayerNetwork network = new MultiLayerNetwork(configuration(seed));
+    return newNetwork(seed, null);
+  }
+
+  public static MultiLayerNetwork newNetwork(long seed, ISchedule learningRate) {
+    MultiLayerNetwork network = new MultiLayerNetwork(configuration(seed, learningRate));
     network.init();
     return network;
   }

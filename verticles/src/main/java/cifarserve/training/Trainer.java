@@ -25,6 +25,7 @@ import java.util.function.Consumer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.schedule.ISchedule;
 
 /**
  * Trains the CNN on CIFAR-10, evaluates it on the test set and saves a versioned artifact.
@@ -55,34 +56,54 @@ public final class Trainer {
     CifarImages train = dataset.trainImages(options.trainLimit());
     CifarImages test = dataset.testImages(options.testLimit());
 
-    MultiLayerNetwork network = CifarCnn.newNetwork(options.seed());
+    MultiLayerNetwork network = CifarCnn.newNetwork(options.seed(), learningRate(options, train.size()));
     progress.accept(TrainingProgress.phase(TrainingProgress.LOADING_DATA, options.epochs(), seconds(started),
         "network ready: " + CifarCnn.engineReport(network)));
+    ISchedule schedule = learningRate(options, train.size());
+    int batchesPerEpoch = (train.size() + options.batchSize() - 1) / options.batchSize();
     Result[] last = new Result[1];
-    fit(network, train, options, progress, cancelled, started, (epochsDone, loss) -> {
-      last[0] = evaluateAndSave(network, train, test, options, epochsDone, loss, started, progress);
+    JsonArray curve = new JsonArray();
+    fit(network, train, options, progress, cancelled, started, (epochsDone, meanLoss) -> {
+      JsonObject point = new JsonObject().put("epoch", epochsDone).put("meanLoss", round(meanLoss, 4))
+          .put("learningRate", schedule == null ? CifarCnn.LEARNING_RATE
+              : round(schedule.valueAt(epochsDone * batchesPerEpoch - 1, epochsDone), 6))
+          .put("seconds", round(seconds(started), 1));
+      curve.add(point);
+      if (epochsDone == options.epochs() || options.saveEachEpoch()) {
+        last[0] = evaluateAndSave(network, train, test, options, epochsDone, meanLoss, started, progress, curve);
+        point.put("testAccuracy", last[0].model().metadata().getDouble("accuracy"));
+        if (options.saveEachEpoch() && epochsDone < options.epochs()) {
+          last[0].model().close();
+        }
+      }
     });
     return last[0];
   }
 
-  /** Called after each epoch that must produce an artifact (every epoch, or only the last). */
+  /** Called after each epoch with its mean training loss. */
   private interface EpochEnd {
-    void accept(int epochsDone, double loss) throws IOException;
+    void accept(int epochsDone, double meanLoss) throws IOException;
   }
 
   private Result evaluateAndSave(MultiLayerNetwork network, CifarImages train, CifarImages test,
                                  TrainingOptions options, int epochsDone, double loss, long started,
-                                 Consumer<TrainingProgress> progress) throws IOException {
+                                 Consumer<TrainingProgress> progress, JsonArray curve) throws IOException {
     long trainingNanos = System.nanoTime() - started;
     progress.accept(TrainingProgress.phase(TrainingProgress.EVALUATING, options.epochs(), seconds(started),
         "evaluating on " + test.size() + " test images after epoch " + epochsDone));
     Evaluation evaluation = evaluate(network, test);
-    JsonObject metadata = metadata(options, epochsDone, train.size(), test.size(), evaluation, loss, trainingNanos);
+    JsonObject metadata = metadata(options, epochsDone, train.size(), test.size(), evaluation, loss, trainingNanos)
+        .put("curve", curve.copy());
     progress.accept(TrainingProgress.phase(TrainingProgress.SAVING, options.epochs(), seconds(started),
         "saving " + metadata.getString("version") + " (test accuracy " + metadata.getDouble("accuracy") + ") to "
             + repository.directory()));
     var metadataFile = repository.save(network, metadata);
     return new Result(new LoadedModel(metadata, network), metadataFile);
+  }
+
+  private static double round(double value, int digits) {
+    double scale = Math.pow(10, digits);
+    return Double.isFinite(value) ? Math.round(value * scale) / scale : Double.NaN;
   }
 
   private void fit(MultiLayerNetwork network, CifarImages train, TrainingOptions options,
@@ -109,8 +130,10 @@ public final class Trainer {
         int[] order = shuffledIndices(train.size(), random);
         long epochSeed = random.nextLong();
         CompletableFuture<DataSet> next = CompletableFuture.supplyAsync(
-            () -> batch(train, order, 0, batchSize, options.horizontalFlip(), new Random(epochSeed)), prefetcher);
+            () -> batch(train, order, 0, batchSize, options.horizontalFlip(), options.cropPadding(), new Random(epochSeed)),
+            prefetcher);
         Random flips = new Random(epochSeed + 1);
+        double epochLoss = 0;
         for (int b = 0; b < batches; b++) {
           if (cancelled.getAsBoolean()) {
             throw new CancellationException("training cancelled");
@@ -120,10 +143,12 @@ public final class Trainer {
             int from = (b + 1) * batchSize;
             long flipSeed = flips.nextLong();
             next = CompletableFuture.supplyAsync(
-                () -> batch(train, order, from, batchSize, options.horizontalFlip(), new Random(flipSeed)), prefetcher);
+                () -> batch(train, order, from, batchSize, options.horizontalFlip(), options.cropPadding(),
+                    new Random(flipSeed)), prefetcher);
           }
           network.fit(current);
           loss = network.score();
+          epochLoss += loss;
           done++;
           long now = System.nanoTime();
           // The first batch pays JIT and native warm-up: leave it out of the throughput figure.
@@ -142,9 +167,7 @@ public final class Trainer {
                 done * batchSize, rate, eta, loss, seconds(started), "training"));
           }
         }
-        if (epoch == options.epochs() || options.saveEachEpoch()) {
-          epochEnd.accept(epoch, loss);
-        }
+        epochEnd.accept(epoch, epochLoss / batches);
       }
     } finally {
       prefetcher.shutdownNow();
@@ -165,17 +188,42 @@ public final class Trainer {
     return order;
   }
 
-  /** One minibatch: standardised images (randomly mirrored when asked) and one-hot labels. */
-  static DataSet batch(CifarImages images, int[] order, int from, int batchSize, boolean flip, Random random) {
+  /** The options' learning rate per minibatch; {@code null} is the study's constant rate. */
+  static ISchedule learningRate(TrainingOptions options, int trainImages) {
+    if (TrainingOptions.CONSTANT.equals(options.schedule()) && options.learningRate() == CifarCnn.LEARNING_RATE) {
+      return null;
+    }
+    int batchesPerEpoch = (trainImages + options.batchSize() - 1) / options.batchSize();
+    int total = batchesPerEpoch * options.epochs();
+    if (TrainingOptions.CONSTANT.equals(options.schedule())) {
+      return new WarmupCosineSchedule(options.learningRate(), options.learningRate(), 0, total);
+    }
+    int warmup = (int) Math.round(options.warmupEpochs() * batchesPerEpoch);
+    return new WarmupCosineSchedule(options.learningRate(), 0, warmup, total);
+  }
+
+  /**
+   * One minibatch: standardised images (randomly mirrored and shifted by up to {@code cropPadding}
+   * pixels when asked, as CIFAR's "pad and random crop") and one-hot labels.
+   */
+  static DataSet batch(CifarImages images, int[] order, int from, int batchSize, boolean flip, int cropPadding,
+                       Random random) {
     int count = Math.min(batchSize, order.length - from);
     byte[] pixels = new byte[count * CifarImages.PIXELS_PER_IMAGE];
     float[] labels = new float[count * CifarClasses.COUNT];
     for (int i = 0; i < count; i++) {
       int index = order[from + i];
-      System.arraycopy(images.pixels(), index * CifarImages.PIXELS_PER_IMAGE, pixels, i * CifarImages.PIXELS_PER_IMAGE,
-          CifarImages.PIXELS_PER_IMAGE);
+      int offset = i * CifarImages.PIXELS_PER_IMAGE;
+      if (cropPadding > 0) {
+        int span = 2 * cropPadding + 1;
+        shifted(images.pixels(), index * CifarImages.PIXELS_PER_IMAGE, pixels, offset,
+            random.nextInt(span) - cropPadding, random.nextInt(span) - cropPadding);
+      } else {
+        System.arraycopy(images.pixels(), index * CifarImages.PIXELS_PER_IMAGE, pixels, offset,
+            CifarImages.PIXELS_PER_IMAGE);
+      }
       if (flip && random.nextBoolean()) {
-        mirror(pixels, i * CifarImages.PIXELS_PER_IMAGE);
+        mirror(pixels, offset);
       }
       labels[i * CifarClasses.COUNT + images.label(index)] = 1f;
     }
@@ -183,6 +231,27 @@ public final class Trainer {
     return new DataSet(
         Nd4j.create(features, new long[] {count, CifarImages.CHANNELS, CifarImages.SIDE, CifarImages.SIDE}, 'c'),
         Nd4j.create(labels, new long[] {count, CifarClasses.COUNT}, 'c'));
+  }
+
+  /**
+   * Copies one CHW image moved by (dx, dy) pixels, zero (black) where it moved in from outside: the same
+   * as a 32x32 crop at offset (padding + dx, padding + dy) of the image zero-padded on every side.
+   */
+  static void shifted(byte[] source, int sourceOffset, byte[] target, int targetOffset, int dx, int dy) {
+    int side = CifarImages.SIDE;
+    java.util.Arrays.fill(target, targetOffset, targetOffset + CifarImages.PIXELS_PER_IMAGE, (byte) 0);
+    int fromX = Math.max(0, -dx);
+    int toX = Math.min(side, side - dx);
+    if (fromX >= toX) {
+      return;
+    }
+    for (int c = 0; c < CifarImages.CHANNELS; c++) {
+      for (int y = Math.max(0, -dy); y < Math.min(side, side - dy); y++) {
+        int plane = c * side * side;
+        System.arraycopy(source, sourceOffset + plane + (y + dy) * side + fromX + dx,
+            target, targetOffset + plane + y * side + fromX, toX - fromX);
+      }
+    }
   }
 
   /** Horizontal flip of one CHW image in place: a label-preserving augmentation for CIFAR-10. */

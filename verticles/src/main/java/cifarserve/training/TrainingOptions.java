@@ -4,9 +4,15 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * What one training run does. {@code trainLimit}/{@code testLimit} <= 0 mean the full 50,000 / 10,000.
+ * The recipe: {@code learningRate} is the peak of a warm-up + cosine schedule ({@code schedule
+ * "cosine"}, warm-up over {@code warmupEpochs}) or the constant rate ({@code "constant"}, the study's
+ * own); {@code cropPadding} pixels of random translation (CIFAR's standard "pad 4, crop 32"), 0 = off.
  */
 public record TrainingOptions(int epochs, int trainLimit, int testLimit, int batchSize, long seed,
-                              boolean horizontalFlip, boolean saveEachEpoch, String command) {
+                              boolean horizontalFlip, boolean saveEachEpoch, double learningRate, String schedule,
+                              double warmupEpochs, int cropPadding, String command) {
+  public static final String COSINE = "cosine";
+  public static final String CONSTANT = "constant";
 
   public TrainingOptions {
     if (epochs < 1) {
@@ -14,6 +20,18 @@ public record TrainingOptions(int epochs, int trainLimit, int testLimit, int bat
     }
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+    }
+    if (!(learningRate > 0 && learningRate <= 1)) {
+      throw new IllegalArgumentException("learning rate must be in (0, 1], got " + learningRate);
+    }
+    if (!COSINE.equals(schedule) && !CONSTANT.equals(schedule)) {
+      throw new IllegalArgumentException("schedule must be " + COSINE + " or " + CONSTANT + ", got " + schedule);
+    }
+    if (!(warmupEpochs >= 0 && warmupEpochs < epochs)) {
+      throw new IllegalArgumentException("warm-up must be >= 0 and shorter than the run, got " + warmupEpochs);
+    }
+    if (cropPadding < 0 || cropPadding > 8) {
+      throw new IllegalArgumentException("crop padding must be 0-8 pixels, got " + cropPadding);
     }
   }
 
@@ -26,11 +44,17 @@ public record TrainingOptions(int epochs, int trainLimit, int testLimit, int bat
         json.getLong("seed", 42L),
         json.getBoolean("horizontalFlip", true),
         json.getBoolean("saveEachEpoch", false),
+        json.getDouble("learningRate", 0.01),
+        json.getString("schedule", COSINE),
+        json.getDouble("warmupEpochs", 0.5),
+        json.getInteger("cropPadding", 4),
         command);
   }
 
   public JsonObject toJson() {
     return new JsonObject().put("epochs", epochs).put("trainLimit", trainLimit).put("testLimit", testLimit)
-        .put("batchSize", batchSize).put("seed", seed).put("horizontalFlip", horizontalFlip).put("saveEachEpoch", saveEachEpoch);
+        .put("batchSize", batchSize).put("seed", seed).put("horizontalFlip", horizontalFlip).put("saveEachEpoch", saveEachEpoch)
+        .put("learningRate", learningRate).put("schedule", schedule).put("warmupEpochs", warmupEpochs)
+        .put("cropPadding", cropPadding);
   }
 }

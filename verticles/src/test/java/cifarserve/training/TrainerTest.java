@@ -44,7 +44,7 @@ class TrainerTest {
     CifarImages images = TestData.testImages().limit(100);
     int[] order = Trainer.shuffledIndices(100, new Random(1));
     assertThat(order).containsExactlyInAnyOrder(java.util.stream.IntStream.range(0, 100).toArray());
-    var batch = Trainer.batch(images, order, 96, 64, false, new Random(2));
+    var batch = Trainer.batch(images, order, 96, 64, false, 0, new Random(2));
     assertThat(batch.numExamples()).isEqualTo(4);
     assertThat(batch.getFeatures().shape()).containsExactly(4, 3, 32, 32);
     for (int i = 0; i < 4; i++) {
