@@ -1,6 +1,7 @@
 package cifarserve;
 
 import cifarserve.cli.DataCommand;
+import cifarserve.cli.ExportCommand;
 import cifarserve.cli.InfoCommand;
 import cifarserve.cli.ServeCommand;
 import cifarserve.cli.TrainCommand;
@@ -10,7 +11,7 @@ import picocli.CommandLine.Command;
 /** cifar-serve: train, serve and benchmark a CIFAR-10 classifier. */
 @Command(name = "cifar-serve", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Trains and serves a CIFAR-10 CNN (Deeplearning4j on Eclipse Vert.x).",
-    subcommands = {TrainCommand.class, ServeCommand.class, DataCommand.class, InfoCommand.class,
+    subcommands = {TrainCommand.class, ServeCommand.class, DataCommand.class, InfoCommand.class, ExportCommand.class,
         cifarserve.cli.BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
   /** DL4J M2.1 disables its oneDNN layer helpers unless told otherwise (see org.nd4j.nativeblas.Nd4jCpu). */

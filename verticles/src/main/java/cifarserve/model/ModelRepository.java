@@ -22,7 +22,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A folder of versioned model artifacts: {@code <version>.zip} (the DL4J network) beside
- * {@code <version>.json} (metadata). Both are written to temporary files and renamed into place,
+ * {@code <version>.onnx} (its verified ONNX export, see {@link OnnxExport}) and {@code <version>.json}
+ * (metadata). Both are written to temporary files and renamed into place,
  * the metadata last, so a reader never sees a half-written artifact: an artifact exists exactly when
  * its metadata file does. Version ids sort by creation time.
  *
@@ -49,38 +50,83 @@ public final class ModelRepository {
     return directory.resolve(version + ".json");
   }
 
-  /** Writes network and metadata atomically; returns the metadata file. */
+  public Path onnxFile(String version) {
+    return directory.resolve(version + ".onnx");
+  }
+
+  /** Writes network and metadata atomically (no ONNX twin: tests and benchmarks); returns the metadata file. */
   public Path save(MultiLayerNetwork network, JsonObject metadata) throws IOException {
-    return write(metadata, tmpModel -> {
-      ModelSerializer.writeModel(network, tmpModel.toFile(), false);
-      metadata.put("modelBytes", Files.size(tmpModel));
-    });
+    return save(network, null, metadata);
+  }
+
+  /**
+   * Writes network, its verified ONNX export (when not null) and metadata atomically; the metadata records
+   * each file's size and SHA-256. Returns the metadata file.
+   */
+  public Path save(MultiLayerNetwork network, byte[] onnx, JsonObject metadata) throws IOException {
+    return write(metadata, onnx, tmpModel -> ModelSerializer.writeModel(network, tmpModel.toFile(), false));
   }
 
   /** Stores an artifact received as bytes (from another node), with the same atomicity. */
   public Path saveBytes(byte[] modelZip, JsonObject metadata) throws IOException {
-    return write(metadata, tmpModel -> Files.write(tmpModel, modelZip));
+    return write(metadata, null, tmpModel -> Files.write(tmpModel, modelZip));
   }
 
   private interface ModelWriter {
     void writeTo(Path tmpModel) throws IOException;
   }
 
-  /** Model into a temp file, metadata into another, then both renamed: the metadata last. */
-  private Path write(JsonObject metadata, ModelWriter modelWriter) throws IOException {
+  /** Model (and ONNX) into temp files, metadata into another, then all renamed: the metadata last. */
+  private Path write(JsonObject metadata, byte[] onnx, ModelWriter modelWriter) throws IOException {
     String version = requireVersion(metadata);
     Files.createDirectories(directory);
     Path tmpModel = Files.createTempFile(directory, ".tmp-" + version, ".zip");
+    Path tmpOnnx = Files.createTempFile(directory, ".tmp-" + version, ".onnx");
     Path tmpMeta = Files.createTempFile(directory, ".tmp-" + version, ".json");
     try {
       modelWriter.writeTo(tmpModel);
+      metadata.put("modelBytes", Files.size(tmpModel)).put("modelSha256", sha256(tmpModel));
+      if (onnx != null) {
+        Files.write(tmpOnnx, onnx);
+        metadata.put("onnx", new JsonObject().put("file", onnxFile(version).getFileName().toString())
+            .put("bytes", onnx.length).put("sha256", sha256(tmpOnnx)).put("opset", OnnxExport.OPSET)
+            .put("input", OnnxExport.INPUT).put("output", OnnxExport.OUTPUT));
+      }
       Files.writeString(tmpMeta, metadata.encodePrettily() + "\n", StandardCharsets.UTF_8);
       move(tmpModel, modelFile(version));
+      if (onnx != null) {
+        move(tmpOnnx, onnxFile(version));
+      }
       move(tmpMeta, metadataFile(version));
       return metadataFile(version);
     } finally {
       Files.deleteIfExists(tmpModel);
+      Files.deleteIfExists(tmpOnnx);
       Files.deleteIfExists(tmpMeta);
+    }
+  }
+
+  /**
+   * Adds a verified ONNX export to an existing artifact (its zip unchanged): the .onnx renamed into place
+   * first, then the metadata rewritten with its checksum (and the zip's).
+   */
+  public Path addOnnx(byte[] onnx, JsonObject metadata) throws IOException {
+    String version = requireVersion(metadata);
+    return write(metadata, onnx, tmpModel -> Files.copy(modelFile(version), tmpModel,
+        StandardCopyOption.REPLACE_EXISTING));
+  }
+
+  /** Hex SHA-256 of a file's bytes. */
+  public static String sha256(Path file) throws IOException {
+    try (var in = Files.newInputStream(file)) {
+      java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+      byte[] chunk = new byte[1 << 16];
+      for (int n; (n = in.read(chunk)) > 0; ) {
+        digest.update(chunk, 0, n);
+      }
+      return java.util.HexFormat.of().formatHex(digest.digest());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
     }
   }
 

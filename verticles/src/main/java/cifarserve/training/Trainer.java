@@ -97,7 +97,8 @@ public final class Trainer {
     progress.accept(TrainingProgress.phase(TrainingProgress.SAVING, options.epochs(), seconds(started),
         "saving " + metadata.getString("version") + " (test accuracy " + metadata.getDouble("accuracy") + ") to "
             + repository.directory()));
-    var metadataFile = repository.save(network, metadata);
+    byte[] onnx = OnnxArtifacts.exportVerified(network, metadata, dataset, test);
+    var metadataFile = repository.save(network, onnx, metadata);
     return new Result(new LoadedModel(metadata, network), metadataFile);
   }
 
