@@ -64,7 +64,28 @@ public final class ModelRepository {
    * each file's size and SHA-256. Returns the metadata file.
    */
   public Path save(MultiLayerNetwork network, byte[] onnx, JsonObject metadata) throws IOException {
-    return write(metadata, onnx, tmpModel -> ModelSerializer.writeModel(network, tmpModel.toFile(), false));
+    return write(metadata, onnx, tmpModel -> {
+      ModelSerializer.writeModel(network, tmpModel.toFile(), false);
+      recordZip(tmpModel, metadata);
+    });
+  }
+
+  /**
+   * Adds a verified ONNX export to an existing artifact (its zip's bytes unchanged): the .onnx renamed
+   * into place first, then the metadata rewritten with its checksum (and the zip's).
+   */
+  public Path addOnnx(byte[] onnx, JsonObject metadata) throws IOException {
+    String version = requireVersion(metadata);
+    return write(metadata, onnx, tmpModel -> {
+      Files.copy(modelFile(version), tmpModel, StandardCopyOption.REPLACE_EXISTING);
+      recordZip(tmpModel, metadata);
+    });
+  }
+
+  private static void recordZip(Path zip, JsonObject metadata) throws IOException {
+    metadata.put("modelBytes", Files.size(zip));
+    // Lets a node tell a corrupt artifact from a whole one before trusting it (ArtifactCheck).
+    metadata.put("sha256", ArtifactCheck.sha256(zip));
   }
 
   /** Stores an artifact received as bytes (from another node), with the same atomicity. */
@@ -85,11 +106,10 @@ public final class ModelRepository {
     Path tmpMeta = Files.createTempFile(directory, ".tmp-" + version, ".json");
     try {
       modelWriter.writeTo(tmpModel);
-      metadata.put("modelBytes", Files.size(tmpModel)).put("modelSha256", sha256(tmpModel));
       if (onnx != null) {
         Files.write(tmpOnnx, onnx);
         metadata.put("onnx", new JsonObject().put("file", onnxFile(version).getFileName().toString())
-            .put("bytes", onnx.length).put("sha256", sha256(tmpOnnx)).put("opset", OnnxExport.OPSET)
+            .put("bytes", onnx.length).put("sha256", ArtifactCheck.sha256(tmpOnnx)).put("opset", OnnxExport.OPSET)
             .put("input", OnnxExport.INPUT).put("output", OnnxExport.OUTPUT));
       }
       Files.writeString(tmpMeta, metadata.encodePrettily() + "\n", StandardCharsets.UTF_8);
@@ -107,34 +127,15 @@ public final class ModelRepository {
   }
 
   /**
-   * Adds a verified ONNX export to an existing artifact (its zip unchanged): the .onnx renamed into place
-   * first, then the metadata rewritten with its checksum (and the zip's).
+   * Metadata of every complete, intact artifact, newest first: a corrupt or truncated one is skipped
+   * with a warning (ArtifactCheck), so the previous valid one serves. Also removes temp files that a
+   * killed save left behind.
    */
-  public Path addOnnx(byte[] onnx, JsonObject metadata) throws IOException {
-    String version = requireVersion(metadata);
-    return write(metadata, onnx, tmpModel -> Files.copy(modelFile(version), tmpModel,
-        StandardCopyOption.REPLACE_EXISTING));
-  }
-
-  /** Hex SHA-256 of a file's bytes. */
-  public static String sha256(Path file) throws IOException {
-    try (var in = Files.newInputStream(file)) {
-      java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
-      byte[] chunk = new byte[1 << 16];
-      for (int n; (n = in.read(chunk)) > 0; ) {
-        digest.update(chunk, 0, n);
-      }
-      return java.util.HexFormat.of().formatHex(digest.digest());
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JVM has SHA-256", e);
-    }
-  }
-
-  /** Metadata of every complete artifact, newest first. */
   public List<JsonObject> list() throws IOException {
     if (!Files.isDirectory(directory)) {
       return List.of();
     }
+    ArtifactCheck.removeLeftovers(directory);
     try (Stream<Path> files = Files.list(directory)) {
       return files
           .filter(p -> p.getFileName().toString().endsWith(".json") && !p.getFileName().toString().startsWith("."))
@@ -142,6 +143,7 @@ public final class ModelRepository {
           .flatMap(Optional::stream)
           .filter(meta -> Files.isRegularFile(modelFile(meta.getString("version"))))
           .sorted(Comparator.comparing((JsonObject meta) -> meta.getString("version")).reversed())
+          .filter(meta -> ArtifactCheck.intact(modelFile(meta.getString("version")), meta))
           .toList();
     }
   }

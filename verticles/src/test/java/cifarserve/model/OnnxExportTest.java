@@ -24,8 +24,8 @@ class OnnxExportTest {
     JsonObject metadata = shipped.newest().orElseThrow();
     String version = metadata.getString("version");
     Path onnxFile = shipped.onnxFile(version);
-    assertThat(metadata.getJsonObject("onnx").getString("sha256")).isEqualTo(ModelRepository.sha256(onnxFile));
-    assertThat(metadata.getString("modelSha256")).isEqualTo(ModelRepository.sha256(shipped.modelFile(version)));
+    assertThat(metadata.getJsonObject("onnx").getString("sha256")).isEqualTo(ArtifactCheck.sha256(onnxFile));
+    assertThat(metadata.getString("sha256")).isEqualTo(ArtifactCheck.sha256(shipped.modelFile(version)));
 
     CifarImages images = TestData.testImages().limit(512);
     try (LoadedModel model = shipped.load(metadata)) {
@@ -65,9 +65,9 @@ class OnnxExportTest {
     JsonObject saved = repository.newest().orElseThrow();
     assertThat(Files.readAllBytes(repository.onnxFile("cnn-20260101T000000Z-0003"))).isEqualTo(onnx);
     assertThat(saved.getJsonObject("onnx").getString("sha256"))
-        .isEqualTo(ModelRepository.sha256(repository.onnxFile("cnn-20260101T000000Z-0003")));
-    assertThat(saved.getString("modelSha256"))
-        .isEqualTo(ModelRepository.sha256(repository.modelFile("cnn-20260101T000000Z-0003")));
+        .isEqualTo(ArtifactCheck.sha256(repository.onnxFile("cnn-20260101T000000Z-0003")));
+    assertThat(saved.getString("sha256"))
+        .isEqualTo(ArtifactCheck.sha256(repository.modelFile("cnn-20260101T000000Z-0003")));
     assertThat(Files.list(tmp).filter(p -> p.getFileName().toString().startsWith(".tmp"))).isEmpty();
   }
 }
