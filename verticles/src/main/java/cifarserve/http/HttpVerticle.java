@@ -172,7 +172,7 @@ public final class HttpVerticle extends VerticleBase {
     router.post("/").handler(body).handler(this::classify);
     router.post("/v2/models/" + MODEL_NAME + "/infer").handler(this::admit);
     router.post("/v2/models/" + MODEL_NAME + "/infer").handler(body).handler(this::infer);
-    router.post("/train").handler(body).handler(this::train);
+    AdminRoutes.mount(router, vertx, config());
     router.route().last().handler(ctx -> ctx.fail(404));
     return router;
   }
@@ -363,21 +363,6 @@ public final class HttpVerticle extends VerticleBase {
     vertx.eventBus().<JsonObject>request(Addresses.TRAINING_STATUS, null)
         .onSuccess(reply -> json(ctx, 200, reply.body()))
         .onFailure(e -> error(ctx, 503, "training is not available on this node"));
-  }
-
-  /** POST /train: start a (re)training run; body: optional JSON options (epochs, trainLimit, ...). */
-  private void train(RoutingContext ctx) {
-    JsonObject options;
-    try {
-      Buffer body = ctx.body().buffer();
-      options = body == null || body.length() == 0 ? new JsonObject() : new JsonObject(body);
-    } catch (RuntimeException e) {
-      error(ctx, 400, "body must be a JSON object of training options");
-      return;
-    }
-    vertx.eventBus().<JsonObject>request(Addresses.TRAINING_START, options)
-        .onSuccess(reply -> json(ctx, 202, reply.body()))
-        .onFailure(e -> ctx.fail(toApiError(e)));
   }
 
   private void onModelLoaded(JsonObject metadata) {
