@@ -88,6 +88,9 @@ class HttpApiTest {
     assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(status);
     assertThat(response.getHeader("Content-Type")).startsWith("application/json");
     assertThat(response.bodyAsJsonObject().getString("error")).containsIgnoringCase(fragment);
+    // Every error carries the request's id, the same as the header, so a client can quote it.
+    assertThat(response.bodyAsJsonObject().getString("requestId")).matches("[0-9a-f]{16}")
+        .isEqualTo(response.getHeader("X-Request-Id"));
   }
 
   @Test
