@@ -51,6 +51,14 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--save-each-epoch", description = "evaluate and write an artifact after every epoch, not only the last")
   boolean saveEachEpoch;
 
+  @Option(names = "--checkpoint", description = "write the run's state (weights, momentum, schedule position) to FILE"
+      + " after every epoch, so a stopped run can be resumed")
+  Path checkpoint;
+
+  @Option(names = "--resume", description = "continue the run saved in FILE (its own options and command; the"
+      + " checkpoint keeps being updated)")
+  Path resume;
+
   @Option(names = "--model-dir", description = "where the artifact is written (default: config modelDir)")
   Path modelDir;
 
@@ -95,7 +103,8 @@ public final class TrainCommand implements Callable<Integer> {
 
       long[] lastPrint = {0};
       String[] lastState = {""};
-      Trainer.Result result = new Trainer(dataset, repository).train(options, progress -> {
+      Path checkpointFile = resume != null ? resume : checkpoint;
+      Trainer.Result result = new Trainer(dataset, repository, checkpointFile, resume != null).train(options, progress -> {
         long now = System.nanoTime();
         if (!progress.state().equals(lastState[0]) || now - lastPrint[0] >= progressSeconds * 1e9) {
           lastPrint[0] = now;

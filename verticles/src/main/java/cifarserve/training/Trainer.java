@@ -11,6 +11,7 @@ import cifarserve.model.Normalization;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -42,39 +43,71 @@ public final class Trainer {
 
   private final CifarDataset dataset;
   private final ModelRepository repository;
+  private final Path checkpointFile;
+  private final boolean resume;
 
   public Trainer(CifarDataset dataset, ModelRepository repository) {
+    this(dataset, repository, null, false);
+  }
+
+  /**
+   * A trainer that writes a {@link Checkpoint} to {@code checkpointFile} after every epoch and, when
+   * {@code resume}, continues the run saved there (with that run's options) instead of starting anew.
+   */
+  public Trainer(CifarDataset dataset, ModelRepository repository, Path checkpointFile, boolean resume) {
     this.dataset = dataset;
     this.repository = repository;
+    this.checkpointFile = checkpointFile;
+    this.resume = resume;
   }
 
   public Result train(TrainingOptions options, Consumer<TrainingProgress> progress, BooleanSupplier cancelled)
       throws IOException {
-    long started = System.nanoTime();
+    Checkpoint resumed = resume ? Checkpoint.read(checkpointFile) : null;
+    if (resumed != null) {
+      options = TrainingOptions.fromJson(resumed.options(), resumed.command());
+      if (resumed.epochsDone() >= options.epochs()) {
+        throw new IOException(checkpointFile + ": that run finished all " + options.epochs() + " epochs already");
+      }
+    }
+    TrainingOptions run = options;
+    long started = System.nanoTime() - (resumed == null ? 0 : (long) (resumed.elapsedSeconds() * 1e9));
     progress.accept(TrainingProgress.phase(TrainingProgress.LOADING_DATA, options.epochs(), 0,
         "reading CIFAR-10 from " + dataset.directory()));
     CifarImages train = dataset.trainImages(options.trainLimit());
     CifarImages test = dataset.testImages(options.testLimit());
 
-    MultiLayerNetwork network = CifarCnn.newNetwork(options.seed(), learningRate(options, train.size()));
+    ISchedule schedule = learningRate(options, train.size());
+    MultiLayerNetwork network = CifarCnn.newNetwork(options.seed(), schedule);
+    JsonArray curve = new JsonArray();
+    int firstEpoch = 1;
+    if (resumed != null) {
+      resumed.restoreInto(checkpointFile, network);
+      curve.addAll(resumed.curve());
+      firstEpoch = resumed.epochsDone() + 1;
+      progress.accept(TrainingProgress.phase(TrainingProgress.LOADING_DATA, options.epochs(), seconds(started),
+          "resuming after epoch " + resumed.epochsDone() + " from " + checkpointFile));
+    }
     progress.accept(TrainingProgress.phase(TrainingProgress.LOADING_DATA, options.epochs(), seconds(started),
         "network ready: " + CifarCnn.engineReport(network)));
-    ISchedule schedule = learningRate(options, train.size());
     int batchesPerEpoch = (train.size() + options.batchSize() - 1) / options.batchSize();
     Result[] last = new Result[1];
-    JsonArray curve = new JsonArray();
-    fit(network, train, options, progress, cancelled, started, (epochsDone, meanLoss) -> {
+    fit(network, train, options, firstEpoch, progress, cancelled, started, (epochsDone, meanLoss) -> {
       JsonObject point = new JsonObject().put("epoch", epochsDone).put("meanLoss", round(meanLoss, 4))
           .put("learningRate", schedule == null ? CifarCnn.LEARNING_RATE
               : round(schedule.valueAt(epochsDone * batchesPerEpoch - 1, epochsDone), 6))
           .put("seconds", round(seconds(started), 1));
       curve.add(point);
-      if (epochsDone == options.epochs() || options.saveEachEpoch()) {
-        last[0] = evaluateAndSave(network, train, test, options, epochsDone, meanLoss, started, progress, curve);
+      if (epochsDone == run.epochs() || run.saveEachEpoch()) {
+        last[0] = evaluateAndSave(network, train, test, run, epochsDone, meanLoss, started, progress, curve);
         point.put("testAccuracy", last[0].model().metadata().getDouble("accuracy"));
-        if (options.saveEachEpoch() && epochsDone < options.epochs()) {
+        if (run.saveEachEpoch() && epochsDone < run.epochs()) {
           last[0].model().close();
         }
+      }
+      if (checkpointFile != null) {
+        Checkpoint.write(checkpointFile, network, new Checkpoint(epochsDone, network.getIterationCount(),
+            seconds(started), run.toJson(), run.command(), curve));
       }
     });
     return last[0];
@@ -106,7 +139,7 @@ public final class Trainer {
     return Double.isFinite(value) ? Math.round(value * scale) / scale : Double.NaN;
   }
 
-  private void fit(MultiLayerNetwork network, CifarImages train, TrainingOptions options,
+  private void fit(MultiLayerNetwork network, CifarImages train, TrainingOptions options, int firstEpoch,
                    Consumer<TrainingProgress> progress, BooleanSupplier cancelled, long started, EpochEnd epochEnd)
       throws IOException {
     int batchSize = options.batchSize();
@@ -125,10 +158,13 @@ public final class Trainer {
       long fitStarted = 0;
       long imagesSinceFitStarted = 0;
       long lastReport = 0;
-      long done = 0;
+      long done = (long) (firstEpoch - 1) * batches;
       for (int epoch = 1; epoch <= options.epochs(); epoch++) {
         int[] order = shuffledIndices(train.size(), random);
         long epochSeed = random.nextLong();
+        if (epoch < firstEpoch) {
+          continue; // a resumed run replays the random stream of the epochs done: the same batches follow
+        }
         CompletableFuture<DataSet> next = CompletableFuture.supplyAsync(
             () -> batch(train, order, 0, batchSize, options.horizontalFlip(), options.cropPadding(), new Random(epochSeed)),
             prefetcher);
