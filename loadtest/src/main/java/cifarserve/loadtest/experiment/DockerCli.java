@@ -57,11 +57,8 @@ public final class DockerCli implements AutoCloseable {
   }
 
   private static void requireOnPath(String program) throws IOException {
-    String path = System.getenv().getOrDefault("PATH", "");
-    for (String dir : path.split(":")) {
-      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
-        return;
-      }
+    if (LoadRuns.onPath(program)) {
+      return;
     }
     throw new IOException(program + " not found on PATH: install Docker (Debian: apt-get install docker.io)");
   }
