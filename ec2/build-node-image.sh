@@ -34,6 +34,10 @@ NODE_FLAGS=(
   --add-opens java.management/sun.management=ALL-UNNAMED
   --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED
   -Dvertx.hazelcast.config=/app/conf/cluster-local.xml
+  # the function image caps metaspace and code cache for its own budget; the unit sets neither, so
+  # they go back to the JDK 17 defaults (code cache 240m with tiered compilation; metaspace unbounded)
+  -XX:ReservedCodeCacheSize=240m
+  -XX:MaxMetaspaceSize=1t
 )
 JAR=${JAR:-} OUT=$ROOT/ec2/target ARCHIVE=$ROOT/ec2/target/cifar-serve-node.tar IMAGE=${IMAGE:-cifar-serve-node:latest} \
   CONF=$ROOT/conf/ec2.json EXTRA_CONF=$ROOT/conf/cluster-local.xml \

@@ -56,6 +56,12 @@ JVM_FLAGS=(
   # within ~0.2-0.5 GB of RSS; 3 GB of physical bytes leaves the 4 GB t3.medium share some room)
   -Dorg.bytedeco.javacpp.maxbytes=1g
   -Dorg.bytedeco.javacpp.maxphysicalbytes=3g
+  # Memory budget under the 4 GiB limit (issue 15): heap 50 % = 2 GiB + direct buffers 256 MiB
+  # + metaspace 256 MiB + code cache 128 MiB + threads/GC/other ~0.3 GiB = ~2.9 GiB, leaving ~1 GiB
+  # for a native inference runtime's arenas. Not yet measured under load with NMT (issue 15 open).
+  -XX:MaxDirectMemorySize=256m
+  -XX:MaxMetaspaceSize=256m
+  -XX:ReservedCodeCacheSize=128m
 )
 read -r -a EXTRA <<< "${EXTRA_JVM_FLAGS:-}"
 JVM_FLAGS+=("${EXTRA[@]}")

@@ -60,19 +60,25 @@ public final class HttpVerticle extends VerticleBase {
   private Path lockFile;
   private long inferenceTimeoutMs;
   private long maxImagePixels;
+  private int maxQueuedImages;
+  private DecodePool decodePool;
 
   @Override
   public Future<?> start() {
     JsonObject http = config().getJsonObject("http", new JsonObject());
     JsonObject function = config().getJsonObject("function", new JsonObject());
     functionMode = "function".equals(config().getString("mode"));
-    maxInflight = functionMode ? function.getInteger("maxInflight", 0) : 0;
+    // Server mode bounds in-flight requests too (each may hold a body of up to maxBodyBytes).
+    maxInflight = functionMode ? function.getInteger("maxInflight", 0) : http.getInteger("maxInflight", 0);
     lockFile = Path.of(function.getString("lockFile", "/tmp/.lock"));
     inferenceTimeoutMs = config().getJsonObject("inference", new JsonObject()).getLong("timeoutMs", 10_000L);
     if (functionMode) {
       inferenceTimeoutMs = Math.min(inferenceTimeoutMs, function.getLong("execTimeoutMs", inferenceTimeoutMs));
     }
-    maxImagePixels = http.getLong("maxImagePixels", 40_000_000L);
+    maxImagePixels = http.getLong("maxImagePixels", 12_000_000L);
+    maxQueuedImages = Math.min(InferenceRequests.MAX_BATCH,
+        config().getJsonObject("inference", new JsonObject()).getInteger("queueCapacity", 256));
+    decodePool = new DecodePool(vertx, http.getInteger("decodeThreads", 2), http.getInteger("decodeBacklog", 32));
 
     vertx.eventBus().<JsonObject>localConsumer(Addresses.MODEL_LOADED, message -> onModelLoaded(message.body()));
     vertx.eventBus().localConsumer(DRAINING, message -> {
@@ -92,11 +98,12 @@ public final class HttpVerticle extends VerticleBase {
         // request sent on it after SIGTERM held the drain for the whole timeout), and Micrometer's
         // per-connection metric can be missing (NPE on the first request right after listen).
         .setHttp2ClearTextEnabled(false);
-    if (functionMode) {
-      options.setIdleTimeout((int) function.getLong("readTimeoutMs", 60_000L).longValue())
-          .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+    long idleMs = functionMode ? function.getLong("readTimeoutMs", 60_000L) : http.getLong("idleTimeoutMs", 60_000L);
+    if (idleMs > 0) {
+      options.setIdleTimeout((int) idleMs).setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     }
-    server = vertx.createHttpServer(options).requestHandler(router(http.getLong("maxBodyBytes", 10L << 20)));
+    BodyReadDeadline bodyDeadline = new BodyReadDeadline(vertx, http.getLong("bodyReadTimeoutMs", 10_000L));
+    server = vertx.createHttpServer(options).requestHandler(router(http.getLong("maxBodyBytes", 10L << 20), bodyDeadline));
     return server.listen().onSuccess(s -> LOG.info("HTTP API listening on http://{}:{}/ ({} mode)",
         options.getHost(), s.actualPort(), functionMode ? "function" : "server"));
   }
@@ -138,7 +145,7 @@ public final class HttpVerticle extends VerticleBase {
       return server.shutdown(leftMs, TimeUnit.MILLISECONDS);
     }).eventually(() -> {
       vertx.cancelTimer(watcher);
-      return Future.succeededFuture();
+      return decodePool.close();
     });
   }
 
@@ -146,7 +153,7 @@ public final class HttpVerticle extends VerticleBase {
     return server.actualPort();
   }
 
-  private Router router(long maxBodyBytes) {
+  private Router router(long maxBodyBytes, BodyReadDeadline bodyDeadline) {
     Router router = Router.router(vertx);
     router.route().failureHandler(this::onFailure);
     router.route().handler(this::track);
@@ -165,6 +172,7 @@ public final class HttpVerticle extends VerticleBase {
 
     BodyHandler body = BodyHandler.create(false).setBodyLimit(maxBodyBytes);
     // Admission runs before the body is read, so a request over max_inflight costs no upload.
+    router.post().handler(bodyDeadline);
     router.post("/v1/classify").handler(this::admit);
     router.post("/v1/classify").handler(body).handler(this::classify);
     // OpenFaaS invokes a function at its root (faas-cli invoke, /function/NAME): POST / classifies too.
@@ -285,10 +293,10 @@ public final class HttpVerticle extends VerticleBase {
   /** POST /v2/models/cifar10-cnn/infer (Open Inference Protocol v2). */
   private void infer(RoutingContext ctx) {
     Buffer body = ctx.body().buffer();
-    decodeOffLoop(() -> InferenceRequests.openInferenceBody(body))
-        .compose(request -> predict(request.images()).map(result -> new IdentifiedPrediction(request.id(), result)))
+    decodeOffLoop(() -> InferenceRequests.openInferenceBody(body, maxQueuedImages))
+        .compose(request -> predict(request.images()).map(result -> new IdentifiedPrediction(request, result)))
         .onSuccess(identified -> {
-          String id = identified.id();
+          String id = identified.request().id();
           Prediction result = identified.prediction();
           JsonArray probabilities = new JsonArray();
           JsonArray labels = new JsonArray();
@@ -299,15 +307,19 @@ public final class HttpVerticle extends VerticleBase {
             labels.add(CifarClasses.name(LoadedModel.argMax(row)));
           }
           int n = result.rows().length;
+          JsonArray outputs = new JsonArray();
+          for (String name : identified.request().outputs()) {
+            outputs.add("label".equals(name)
+                ? new JsonObject().put("name", "label").put("datatype", "BYTES")
+                    .put("shape", new JsonArray().add(n)).put("data", labels)
+                : new JsonObject().put("name", "probabilities").put("datatype", "FP32")
+                    .put("shape", new JsonArray().add(n).add(CifarClasses.COUNT)).put("data", probabilities));
+          }
           JsonObject response = new JsonObject()
               .put("model_name", MODEL_NAME)
               .put("model_version", result.version())
               .put("id", id != null ? id : UUID.randomUUID().toString())
-              .put("outputs", new JsonArray()
-                  .add(new JsonObject().put("name", "probabilities").put("datatype", "FP32")
-                      .put("shape", new JsonArray().add(n).add(CifarClasses.COUNT)).put("data", probabilities))
-                  .add(new JsonObject().put("name", "label").put("datatype", "BYTES")
-                      .put("shape", new JsonArray().add(n)).put("data", labels)));
+              .put("outputs", outputs);
           json(ctx, 200, response);
         })
         .onFailure(ctx::fail);
@@ -316,7 +328,7 @@ public final class HttpVerticle extends VerticleBase {
   private record Prediction(String version, float[][] rows) {
   }
 
-  private record IdentifiedPrediction(String id, Prediction prediction) {
+  private record IdentifiedPrediction(InferenceRequests.OpenInferenceRequest request, Prediction prediction) {
   }
 
   private Future<Prediction> predict(ImageBatch images) {
@@ -354,9 +366,9 @@ public final class HttpVerticle extends VerticleBase {
     }
   }
 
-  /** Decoding is CPU work proportional to the body: keep it off the event loop. */
+  /** Decoding is CPU work proportional to the body: keep it off the event loop, on a bounded pool. */
   private <T> Future<T> decodeOffLoop(Callable<T> decode) {
-    return vertx.executeBlocking(decode, false);
+    return decodePool.submit(decode);
   }
 
   private void trainStatus(RoutingContext ctx) {

@@ -37,6 +37,10 @@ public final class ImageDecoder {
   }
 
   static BufferedImage decode(byte[] encoded, long maxPixels) throws UndecodableImageException {
+    if (ImageIO.getUseCache()) {
+      // The bytes are in memory already: ImageIO's default would copy every upload to a temp file.
+      ImageIO.setUseCache(false);
+    }
     try (ImageInputStream input = ImageIO.createImageInputStream(new ByteArrayInputStream(encoded))) {
       Iterator<ImageReader> readers = ImageIO.getImageReaders(input);
       if (!readers.hasNext()) {

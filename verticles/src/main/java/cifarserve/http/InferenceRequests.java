@@ -27,6 +27,7 @@ public final class InferenceRequests {
   public static ImageBatch classifyBody(String contentType, Buffer body, long maxImagePixels) {
     String type = mediaType(contentType);
     if (type == null) {
+      // No Content-Type (curl --data-binary without -H): recognise the body instead of guessing.
       type = sniff(body);
     }
     if (body == null || body.length() == 0) {
@@ -73,10 +74,13 @@ public final class InferenceRequests {
     return (semicolon >= 0 ? contentType.substring(0, semicolon) : contentType).trim().toLowerCase();
   }
 
-  /** Without a Content-Type, recognise PNG and JPEG by their magic numbers. */
+  /** Without a Content-Type: PNG and JPEG by their magic numbers, else a raw record by its exact length. */
   static String sniff(Buffer body) {
     if (body == null || body.length() < 4) {
       return null;
+    }
+    if (body.length() == CifarImages.PIXELS_PER_IMAGE || body.length() == CifarImages.RECORD_BYTES) {
+      return RAW;
     }
     if ((body.getByte(0) & 0xff) == 0x89 && body.getByte(1) == 'P' && body.getByte(2) == 'N' && body.getByte(3) == 'G') {
       return PNG;
@@ -87,12 +91,19 @@ public final class InferenceRequests {
     return null;
   }
 
-  /** A parsed Open Inference Protocol v2 request: its optional id and its images. */
-  public record OpenInferenceRequest(String id, ImageBatch images) {
+  /** The model's one input tensor and its outputs, as GET /v2/models/cifar10-cnn describes them. */
+  public static final String INPUT_NAME = "input";
+  public static final List<String> OUTPUT_NAMES = List.of("probabilities", "label");
+
+  /** A parsed Open Inference Protocol v2 request: its optional id, its images and the outputs asked for. */
+  public record OpenInferenceRequest(String id, ImageBatch images, List<String> outputs) {
   }
 
-  /** An Open Inference Protocol v2 request with one input tensor, shape [N,3,32,32], FP32 (0-1) or UINT8. */
-  public static OpenInferenceRequest openInferenceBody(Buffer body) {
+  /**
+   * An Open Inference Protocol v2 request with one input tensor, shape [N,3,32,32], FP32 (0-1) or UINT8.
+   * N above {@code maxImages} (what the inference queue can ever hold) is 413: retrying cannot help.
+   */
+  public static OpenInferenceRequest openInferenceBody(Buffer body, int maxImages) {
     JsonObject request;
     try {
       request = body == null || body.length() == 0 ? null : new JsonObject(body);
@@ -110,6 +121,11 @@ public final class InferenceRequests {
     if (!(inputs.getValue(0) instanceof JsonObject input)) {
       throw new ApiError(400, "inputs[0] must be a tensor object");
     }
+    if (!INPUT_NAME.equals(input.getValue("name"))) {
+      throw new ApiError(400, "unknown input tensor '" + input.getValue("name") + "': the model's input is named '"
+          + INPUT_NAME + "'");
+    }
+    List<String> outputs = requestedOutputs(request);
     JsonArray shape = array(input, "shape");
     if (shape == null || shape.size() != 4) {
       throw new ApiError(400, "input shape must be [N, 3, 32, 32], got " + input.getValue("shape"));
@@ -126,6 +142,10 @@ public final class InferenceRequests {
     }
     if (dims[0] < 1 || dims[0] > MAX_BATCH) {
       throw new ApiError(400, "batch size N must be between 1 and " + MAX_BATCH + ", got " + dims[0]);
+    }
+    if (dims[0] > maxImages) {
+      throw new ApiError(413, "batch of " + dims[0] + " images is more than the inference queue holds ("
+          + maxImages + "): split it into smaller requests");
     }
     int count = (int) dims[0];
     String datatype = input.getValue("datatype") instanceof String s ? s : null;
@@ -151,14 +171,37 @@ public final class InferenceRequests {
         }
         bytes[i] = (byte) (int) v;
       }
-      return new OpenInferenceRequest(idOf(request), ImageBatch.ofBytes(bytes));
+      return new OpenInferenceRequest(idOf(request), ImageBatch.ofBytes(bytes), outputs);
     }
     for (int i = 0; i < expected; i++) {
       if (!(values[i] >= 0f && values[i] <= 1f)) {
         throw new ApiError(400, "FP32 data must be pixel intensities scaled to 0-1; value " + i + " is " + values[i]);
       }
     }
-    return new OpenInferenceRequest(idOf(request), ImageBatch.ofUnitFloats(values));
+    return new OpenInferenceRequest(idOf(request), ImageBatch.ofUnitFloats(values), outputs);
+  }
+
+  /** The "outputs" a client asked for, by name; all of them when it asks for none. */
+  private static List<String> requestedOutputs(JsonObject request) {
+    Object value = request.getValue("outputs");
+    if (value == null) {
+      return OUTPUT_NAMES;
+    }
+    if (!(value instanceof JsonArray asked) || asked.isEmpty()) {
+      throw new ApiError(400, "'outputs' must be a non-empty array of {\"name\": ...} objects");
+    }
+    List<String> names = new java.util.ArrayList<>();
+    for (Object output : asked) {
+      Object name = output instanceof JsonObject o ? o.getValue("name") : null;
+      if (!(name instanceof String s) || !OUTPUT_NAMES.contains(s)) {
+        throw new ApiError(400, "unknown output " + (name != null ? "'" + name + "'" : output) + ": the model's outputs are "
+            + String.join(", ", OUTPUT_NAMES));
+      }
+      if (!names.contains(s)) {
+        names.add(s);
+      }
+    }
+    return List.copyOf(names);
   }
 
   private static String idOf(JsonObject request) {

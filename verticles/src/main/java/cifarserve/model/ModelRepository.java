@@ -54,6 +54,8 @@ public final class ModelRepository {
     return write(metadata, tmpModel -> {
       ModelSerializer.writeModel(network, tmpModel.toFile(), false);
       metadata.put("modelBytes", Files.size(tmpModel));
+      // Lets a node tell a corrupt artifact from a whole one before trusting it (ArtifactCheck).
+      metadata.put("sha256", ArtifactCheck.sha256(tmpModel));
     });
   }
 
@@ -84,11 +86,16 @@ public final class ModelRepository {
     }
   }
 
-  /** Metadata of every complete artifact, newest first. */
+  /**
+   * Metadata of every complete, intact artifact, newest first: a corrupt or truncated one is skipped
+   * with a warning (ArtifactCheck), so the previous valid one serves. Also removes temp files that a
+   * killed save left behind.
+   */
   public List<JsonObject> list() throws IOException {
     if (!Files.isDirectory(directory)) {
       return List.of();
     }
+    ArtifactCheck.removeLeftovers(directory);
     try (Stream<Path> files = Files.list(directory)) {
       return files
           .filter(p -> p.getFileName().toString().endsWith(".json") && !p.getFileName().toString().startsWith("."))
@@ -96,6 +103,7 @@ public final class ModelRepository {
           .flatMap(Optional::stream)
           .filter(meta -> Files.isRegularFile(modelFile(meta.getString("version"))))
           .sorted(Comparator.comparing((JsonObject meta) -> meta.getString("version")).reversed())
+          .filter(meta -> ArtifactCheck.intact(modelFile(meta.getString("version")), meta))
           .toList();
     }
   }

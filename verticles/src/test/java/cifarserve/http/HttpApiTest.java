@@ -33,6 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class HttpApiTest {
   static final long BODY_LIMIT = 1 << 20;
   static final long IMAGE_PIXEL_LIMIT = 4_000_000;
+  static final long BODY_READ_TIMEOUT_MS = 1_500;
   static ServeCommand.Server server;
   static WebClient client;
   static int port;
@@ -44,7 +45,8 @@ class HttpApiTest {
     metadata = TestModels.metadata();
     inProcess = TestModels.repository().load(metadata);
     server = TestServers.start(TestServers.config(TestModels.directory(), new JsonObject()
-        .put("http", new JsonObject().put("maxBodyBytes", BODY_LIMIT).put("maxImagePixels", IMAGE_PIXEL_LIMIT))));
+        .put("http", new JsonObject().put("maxBodyBytes", BODY_LIMIT).put("maxImagePixels", IMAGE_PIXEL_LIMIT)
+            .put("bodyReadTimeoutMs", BODY_READ_TIMEOUT_MS))));
     port = server.port();
     client = WebClient.create(server.vertx());
     TestServers.pollJson(client, port, "/v2/health/ready", body -> body.getBoolean("ready", false), 60_000);
@@ -334,5 +336,50 @@ class HttpApiTest {
     assertJsonError(response, 404, "no such endpoint");
     assertJsonError(post("/train", "application/json", Buffer.buffer("[1,2")), 400, "JSON object");
     assertJsonError(post("/train", "application/json", new JsonObject().put("epochs", 0).toBuffer()), 400, "epochs");
+  }
+
+  @Test
+  void rawRecordWithoutContentTypeIsClassified() {
+    HttpResponse<Buffer> response = post("/v1/classify", null, Buffer.buffer(record(0)));
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
+    assertThat(response.bodyAsJsonObject().getString("label"))
+        .isEqualTo(post("/v1/classify", "application/octet-stream", Buffer.buffer(record(0))).bodyAsJsonObject().getString("label"));
+    assertJsonError(post("/v1/classify", null, Buffer.buffer("not an image")), 415, "unsupported Content-Type");
+  }
+
+  @Test
+  void openInferenceAnswersOnlyTheOutputsAskedFor() {
+    JsonArray data = new JsonArray();
+    for (byte b : record(0)) {
+      data.add(b & 0xff);
+    }
+    JsonObject request = oipRequest("UINT8", new JsonArray().add(1).add(3).add(32).add(32), data)
+        .put("outputs", new JsonArray().add(new JsonObject().put("name", "label")));
+    JsonObject body = post("/v2/models/cifar10-cnn/infer", "application/json", request.toBuffer()).bodyAsJsonObject();
+    assertThat(body.getJsonArray("outputs")).hasSize(1);
+    assertThat(body.getJsonArray("outputs").getJsonObject(0).getString("name")).isEqualTo("label");
+    request.put("outputs", new JsonArray().add(new JsonObject().put("name", "logits")));
+    assertJsonError(post("/v2/models/cifar10-cnn/infer", "application/json", request.toBuffer()), 400, "unknown output");
+  }
+
+  @Test
+  void trickledBodyGets408AndItsConnectionClosed() throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.setSoTimeout((int) (BODY_READ_TIMEOUT_MS * 4));
+      var out = socket.getOutputStream();
+      out.write(("POST /v1/classify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+          + "Content-Length: 3072\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      long start = System.nanoTime();
+      for (int i = 0; i < 3; i++) {
+        out.write(0);
+        out.flush();
+        Thread.sleep(BODY_READ_TIMEOUT_MS / 3);
+      }
+      byte[] answer = socket.getInputStream().readAllBytes(); // returns only once the server closes
+      long tookMs = (System.nanoTime() - start) / 1_000_000;
+      String text = new String(answer, java.nio.charset.StandardCharsets.US_ASCII);
+      assertThat(text).startsWith("HTTP/1.1 408").contains("\"error\"");
+      assertThat(tookMs).isLessThan(BODY_READ_TIMEOUT_MS * 3);
+    }
   }
 }
