@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 if [[ -z ${JAR:-} ]]; then
   for candidate in verticles/node/target/cifar-serve.jar verticles/node/target/cifar-serve-node.jar verticles/target/cifar-serve.jar; do
-    [[ -f $candidate ]] && { JAR=$ROOT/$candidate; break; }
+    if [[ -f $candidate ]]; then JAR=$ROOT/$candidate; break; fi
   done
 fi
 # The flags of ec2/cifar-serve.service's ExecStart (AWS-only tag/region properties left out: they feed
