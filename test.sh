@@ -21,3 +21,9 @@ mvn -B -f ec2/template-test/pom.xml test
 echo "== OpenFaaS: offline image build + container tests"
 openfaas/build-image.sh
 openfaas/test-container.sh
+
+echo "== The study's comparison: experiment --quick (function vs always-on node, in containers)"
+# exits non-zero if Docker is missing, a deployment never becomes ready, or any report cell is empty
+ec2/build-node-image.sh
+CIFAR_DIR=${CIFAR_DIR:-$HOME/.cache/cifar-serve/cifar-10/cifar-10-batches-bin} \
+  java -jar loadtest/target/cifar-loadtest.jar experiment --quick --out "${EXPERIMENT_OUT:-target/experiment-quick}"
