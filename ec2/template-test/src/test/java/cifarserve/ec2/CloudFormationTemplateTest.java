@@ -40,6 +40,25 @@ class CloudFormationTemplateTest {
   }
 
   @Test
+  void everyListenerAnswersAdminPathsItselfWith404() {
+    List<String> listeners = template.resourcesOfType("AWS::ElasticLoadBalancingV2::Listener");
+    List<String> rules = template.resourcesOfType("AWS::ElasticLoadBalancingV2::ListenerRule");
+    for (String listener : listeners) {
+      Map<String, Object> block = rules.stream().map(template::properties)
+          .filter(rule -> ref(listener).equals(rule.get("ListenerArn")))
+          .filter(rule -> list(rule.get("Conditions"), "Conditions").stream().map(c -> map(c, "condition"))
+              .anyMatch(c -> "path-pattern".equals(c.get("Field"))
+                  && strings(map(c.get("PathPatternConfig"), "PathPatternConfig").get("Values")).containsAll(List.of("/train", "/train/*"))))
+          .findFirst().orElseThrow(() -> new AssertionError(listener + " forwards /train to the nodes"));
+      assertEquals(1, block.get("Priority"), "evaluated before any forward rule");
+      Map<String, Object> action = map(list(block.get("Actions"), "Actions").get(0), "action");
+      assertEquals("fixed-response", action.get("Type"));
+      assertEquals("404", map(action.get("FixedResponseConfig"), "FixedResponseConfig").get("StatusCode"));
+    }
+    assertFalse(listeners.isEmpty());
+  }
+
+  @Test
   void theAmiComesFromAnSsmParameter() {
     Map<String, Object> image = template.parameter("ImageId");
     assertEquals("AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>", image.get("Type"));
