@@ -19,23 +19,31 @@
 #   IMAGE=name:tag  image name written into the archive (default cifar-serve-function:latest)
 #   MODELS=dir      the model artifact(s) to bake in (default models/)
 #   JAVA_HOME       the JDK whose jlink and jmods make the runtime (default: the one `javac` belongs to)
+# Knobs for other images built the same way (ec2/build-node-image.sh: the always-on node):
+#   OUT=dir  ARCHIVE=file   where the tree and the archive go (default openfaas/target/cifar-serve-function.tar)
+#   CONF=file               the service config baked in as /app/conf/<its name> (default conf/openfaas.json)
+#   MODULES=list            the jlink modules (default below)
+#   EXTRA_CONF="files"      more files for /app/conf (e.g. a Hazelcast config)
+#   EXTRA_JVM_FLAGS="..."   appended to the JVM flags below (later flags win)
+#   SERVE_ARGS="..."        the service's arguments (default: serve --conf /app/conf/<CONF's name>)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-OUT=$ROOT/openfaas/target
+OUT=${OUT:-$ROOT/openfaas/target}
 IMAGE=${IMAGE:-cifar-serve-function:latest}
 JAR=$(readlink -f "${JAR:-$ROOT/verticles/target/cifar-serve.jar}")
 if [[ -z "${JAVA_HOME:-}" ]]; then JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")"); fi
-CONF=$ROOT/conf/openfaas.json
+CONF=${CONF:-$ROOT/conf/openfaas.json}
 MODELS=${MODELS:-$ROOT/models}
-ARCHIVE=$OUT/cifar-serve-function.tar
+ARCHIVE=${ARCHIVE:-$OUT/cifar-serve-function.tar}
+read -r -a SERVE_ARGS <<< "${SERVE_ARGS:-serve --conf /app/conf/$(basename "$CONF")}"
 
 # Modules: Vert.x + Hazelcast classes in the jar (shared/DESIGN.md) + java.desktop (ImageIO decodes PNG/JPEG)
 # + jdk.zipfs (zip filesystem for model archives) + jdk.jfr/jdk.management (diagnostics, cheap).
 # Checked with `jdeps --print-module-deps` on the jar and by running the container test.
-MODULES=java.base,java.logging,java.management,java.naming,java.scripting,java.sql,java.xml,java.desktop,\
-jdk.unsupported,jdk.crypto.ec,jdk.management,jdk.naming.dns,jdk.zipfs,java.net.http,jdk.jfr
+MODULES=${MODULES:-java.base,java.logging,java.management,java.naming,java.scripting,java.sql,java.xml,java.desktop,\
+jdk.unsupported,jdk.crypto.ec,jdk.management,jdk.naming.dns,jdk.zipfs,java.net.http,jdk.jfr}
 
 JVM_FLAGS=(
   -Djava.awt.headless=true
@@ -55,6 +63,8 @@ JVM_FLAGS=(
   -XX:MaxMetaspaceSize=256m
   -XX:ReservedCodeCacheSize=128m
 )
+read -r -a EXTRA <<< "${EXTRA_JVM_FLAGS:-}"
+JVM_FLAGS+=("${EXTRA[@]}")
 
 log() { printf '[build-image] %s\n' "$*" >&2; }
 die() { printf '[build-image] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -124,7 +134,7 @@ if compgen -G "$MODELS/*.zip" > /dev/null; then
 else
   log "WARNING: no model artifact in $MODELS: the function will answer 503 until one is provided"
 fi
-cp "$CONF" "$RFS/app/conf/openfaas.json"
+cp "$CONF" ${EXTRA_CONF:-} "$RFS/app/conf/"
 
 # 4. native libraries. JavaCPP (under ND4J) normally extracts the linux-x86_64 libraries packed in the
 # jar into a writable cache at first load (~400 MB, seconds of every cold start, and impossible on a
@@ -208,7 +218,7 @@ if [[ ${APPCDS:-1} == 1 ]] && command -v ip > /dev/null && command -v curl > /de
       curl -s -o /dev/null --max-time 60 -H "Content-Type: application/octet-stream" --data-binary @"$r/tmp/probe.rgb" http://127.0.0.1:8080/v1/classify
       curl -s -o /dev/null --max-time 10 http://127.0.0.1:8080/
       kill -TERM $pid; wait $pid' appcds "$RFS" \
-      /opt/java/bin/java -XX:ArchiveClassesAtExit=/app/app.jsa "${JVM_FLAGS[@]}" -jar /app/cifar-serve.jar serve --conf /app/conf/openfaas.json \
+      /opt/java/bin/java -XX:ArchiveClassesAtExit=/app/app.jsa "${JVM_FLAGS[@]}" -jar /app/cifar-serve.jar "${SERVE_ARGS[@]}" \
       > "$OUT/appcds.log" 2>&1 && [[ -s $RFS/app/app.jsa ]]; then
     APPCDS_FLAGS=(-XX:SharedArchiveFile=/app/app.jsa)
     log "AppCDS archive: $(du -m "$RFS/app/app.jsa" | cut -f1) MiB"
@@ -260,7 +270,7 @@ add_layer app app/cifar-serve.jar app/conf $(cd "$RFS" && ls app/app.jsa 2> /dev
 
 join() { local IFS=,; echo "$*"; }
 json_array() { local out=() a; for a in "$@"; do out+=("\"$a\""); done; join "${out[@]}"; }
-ENTRYPOINT=$(json_array /opt/java/bin/java "${JVM_FLAGS[@]}" -jar /app/cifar-serve.jar serve --conf /app/conf/openfaas.json)
+ENTRYPOINT=$(json_array /opt/java/bin/java "${JVM_FLAGS[@]}" -jar /app/cifar-serve.jar "${SERVE_ARGS[@]}")
 CREATED=$(date -u -d "@$(stat -c %Y "$JAR")" +%Y-%m-%dT%H:%M:%SZ)
 cat > "$IMG/config.json" <<EOF
 {"architecture":"amd64","os":"linux","created":"$CREATED",

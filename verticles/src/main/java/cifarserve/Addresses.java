@@ -12,6 +12,8 @@ public final class Addresses {
   public static final String MODEL_READY = "cifar.model.ready";
   /** Request: start a training run (body: optional options JSON); reply 202-style JSON or fail 409. */
   public static final String TRAINING_START = "cifar.training.start";
+  /** Request (local): cancel this node's running training run; reply says whether one was running. */
+  public static final String TRAINING_CANCEL = "cifar.training.cancel";
   /** Request (local): progress of the current or last training run. */
   public static final String TRAINING_STATUS = "cifar.training.status";
   /** Publish: training progress snapshots. */

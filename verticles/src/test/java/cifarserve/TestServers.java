@@ -5,9 +5,11 @@ import cifarserve.config.ServiceConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.WebClient;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -25,10 +27,29 @@ public final class TestServers {
     }
   }
 
-  /** Defaults with test-friendly values; {@code overrides} is merged in deeply. */
+  /** The admin token every test server accepts (written next to its models). */
+  public static final String ADMIN_TOKEN = "test-admin-token-0123456789";
+
+  /** Adds the admin bearer token to a request. */
+  public static <T> HttpRequest<T> admin(HttpRequest<T> request) {
+    return request.putHeader("Authorization", "Bearer " + ADMIN_TOKEN);
+  }
+
+  /**
+   * Defaults with test-friendly values; {@code overrides} is merged in deeply. Admin endpoints are on
+   * (token {@link #ADMIN_TOKEN}); the accuracy gate is off, since tests train tiny models on purpose.
+   */
   public static JsonObject config(Path modelDir, JsonObject overrides) {
     JsonObject config = ServiceConfig.load(null, Map.of());
     config.put("modelDir", modelDir.toString());
+    try {
+      Path tokenFile = Files.createDirectories(modelDir).resolve("admin-token");
+      Files.writeString(tokenFile, ADMIN_TOKEN);
+      config.put("admin", new JsonObject().put("tokenFile", tokenFile.toString()));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    config.put("accuracyGate", new JsonObject().put("enabled", false));
     config.put("trainOnStart", false);
     config.getJsonObject("http").put("host", "127.0.0.1").put("port", 0);
     String cifarDir = System.getenv("CIFAR_DIR");

@@ -132,9 +132,12 @@ public final class ServeCommand implements Callable<Integer> {
 
     /**
      * Graceful stop: health turns 503 and the lock file goes, the HTTP server stops accepting and
-     * finishes in-flight requests (inference keeps running for them). The caller then closes Vert.x.
+     * finishes in-flight requests (inference keeps running for them). A training run is cancelled at
+     * once (it stops within one batch, keeps the serving model and releases the cluster's lock), not
+     * after the drain. The caller then closes Vert.x.
      */
     public Future<Void> drain() {
+      vertx.eventBus().request(cifarserve.Addresses.TRAINING_CANCEL, null);
       return vertx.eventBus().request(HttpVerticle.DRAINING, null)
           .transform(v -> vertx.undeploy(httpDeployment));
     }

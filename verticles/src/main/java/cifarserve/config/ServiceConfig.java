@@ -19,7 +19,7 @@ public final class ServiceConfig {
   record EnvOverride(String variable, String path, Kind kind) {
   }
 
-  enum Kind { STRING, INT, LONG, BOOLEAN, DURATION_MS }
+  enum Kind { STRING, INT, LONG, DOUBLE, BOOLEAN, DURATION_MS }
 
   /** Environment overrides; OpenFaaS's own variable names are honoured as the platform sets them. */
   static final List<EnvOverride> ENV_OVERRIDES = List.of(
@@ -37,6 +37,10 @@ public final class ServiceConfig {
       new EnvOverride("CIFAR_DIR", "cifarDir", Kind.STRING),
       new EnvOverride("CIFAR_CACHE_DIR", "cifarCacheDir", Kind.STRING),
       new EnvOverride("TRAIN_ON_START", "trainOnStart", Kind.BOOLEAN),
+      new EnvOverride("ADMIN_TOKEN_FILE", "admin.tokenFile", Kind.STRING),
+      new EnvOverride("ACCURACY_GATE_ENABLED", "accuracyGate.enabled", Kind.BOOLEAN),
+      new EnvOverride("ACCURACY_GATE_MIN", "accuracyGate.minAccuracy", Kind.DOUBLE),
+      new EnvOverride("ACCURACY_GATE_TOLERANCE", "accuracyGate.tolerance", Kind.DOUBLE),
       new EnvOverride("TRAIN_EPOCHS", "training.epochs", Kind.INT),
       new EnvOverride("TRAIN_LIMIT", "training.trainLimit", Kind.INT),
       new EnvOverride("TEST_LIMIT", "training.testLimit", Kind.INT),
@@ -107,6 +111,7 @@ public final class ServiceConfig {
         case STRING -> value;
         case INT -> Integer.parseInt(value);
         case LONG -> Long.parseLong(value);
+        case DOUBLE -> Double.parseDouble(value);
         case BOOLEAN -> parseBoolean(value);
         case DURATION_MS -> parseDurationMillis(value);
       };

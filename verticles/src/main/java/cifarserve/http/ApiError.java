@@ -9,6 +9,12 @@ public final class ApiError extends RuntimeException {
     this.status = status;
   }
 
+  /** An error whose cause goes to the log only (with the request id), never to the client. */
+  public ApiError(int status, String message, Throwable cause) {
+    super(message, cause, false, false);
+    this.status = status;
+  }
+
   public int status() {
     return status;
   }

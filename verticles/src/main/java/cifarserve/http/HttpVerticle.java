@@ -156,6 +156,7 @@ public final class HttpVerticle extends VerticleBase {
   private Router router(long maxBodyBytes, BodyReadDeadline bodyDeadline) {
     Router router = Router.router(vertx);
     router.route().failureHandler(this::onFailure);
+    router.route().handler(RequestIds::assign);
     router.route().handler(this::track);
 
     router.get("/").handler(this::study);
@@ -180,7 +181,7 @@ public final class HttpVerticle extends VerticleBase {
     router.post("/").handler(body).handler(this::classify);
     router.post("/v2/models/" + MODEL_NAME + "/infer").handler(this::admit);
     router.post("/v2/models/" + MODEL_NAME + "/infer").handler(body).handler(this::infer);
-    router.post("/train").handler(body).handler(this::train);
+    AdminRoutes.mount(router, vertx, config());
     router.route().last().handler(ctx -> ctx.fail(404));
     return router;
   }
@@ -363,9 +364,15 @@ public final class HttpVerticle extends VerticleBase {
         return new ApiError(503, "no inference worker available");
       }
       int code = reply.failureCode();
-      return new ApiError(code >= 400 && code < 600 ? code : 500, reply.getMessage());
+      if (code >= 400 && code < 500 || code == 503 || code == 504) {
+        return new ApiError(code, reply.getMessage());
+      }
     }
-    return e instanceof ApiError api ? api : new ApiError(500, "internal error: " + e.getMessage());
+    if (e instanceof ApiError api) {
+      return api;
+    }
+    // Exception text can name server paths or internals: the client gets a generic message, the log the cause.
+    return new ApiError(500, "internal error", e);
   }
 
   private static <T> Future<T> decodeHere(Callable<T> decode) {
@@ -385,21 +392,6 @@ public final class HttpVerticle extends VerticleBase {
     vertx.eventBus().<JsonObject>request(Addresses.TRAINING_STATUS, null)
         .onSuccess(reply -> json(ctx, 200, reply.body()))
         .onFailure(e -> error(ctx, 503, "training is not available on this node"));
-  }
-
-  /** POST /train: start a (re)training run; body: optional JSON options (epochs, trainLimit, ...). */
-  private void train(RoutingContext ctx) {
-    JsonObject options;
-    try {
-      Buffer body = ctx.body().buffer();
-      options = body == null || body.length() == 0 ? new JsonObject() : new JsonObject(body);
-    } catch (RuntimeException e) {
-      error(ctx, 400, "body must be a JSON object of training options");
-      return;
-    }
-    vertx.eventBus().<JsonObject>request(Addresses.TRAINING_START, options)
-        .onSuccess(reply -> json(ctx, 202, reply.body()))
-        .onFailure(e -> ctx.fail(toApiError(e)));
   }
 
   private void onModelLoaded(JsonObject metadata) {
@@ -439,13 +431,17 @@ public final class HttpVerticle extends VerticleBase {
     if (failure instanceof ApiError api) {
       status = api.status();
       message = api.getMessage();
+      if (api.getCause() != null) {
+        LOG.error("Request {} failed on {} {}", RequestIds.of(ctx), ctx.request().method(), ctx.request().path(), api.getCause());
+      }
     } else if (failure instanceof HttpException http) {
       status = http.getStatusCode();
       message = http.getPayload() != null ? http.getPayload() : http.getMessage();
     } else if (failure instanceof io.vertx.core.http.HttpClosedException) {
       return; // the client hung up mid-request (e.g. mid-body): nobody is left to answer, not a server fault
     } else if (failure != null) {
-      LOG.error("Unexpected failure on {} {}", ctx.request().method(), ctx.request().path(), failure);
+      LOG.error("Request {} failed unexpectedly on {} {}", RequestIds.of(ctx), ctx.request().method(),
+          ctx.request().path(), failure);
       status = 500;
       message = "internal error";
     } else {
@@ -473,7 +469,7 @@ public final class HttpVerticle extends VerticleBase {
     if (status == 503 || status == 429) {
       ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
     }
-    json(ctx, status, new JsonObject().put("error", message));
+    json(ctx, status, new JsonObject().put("error", message).put("requestId", RequestIds.of(ctx)));
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

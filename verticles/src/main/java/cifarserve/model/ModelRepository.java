@@ -102,10 +102,28 @@ public final class ModelRepository {
           .map(this::readMetadataQuietly)
           .flatMap(Optional::stream)
           .filter(meta -> Files.isRegularFile(modelFile(meta.getString("version"))))
+          .filter(meta -> !isRejected(meta.getString("version")))
           .sorted(Comparator.comparing((JsonObject meta) -> meta.getString("version")).reversed())
           .filter(meta -> ArtifactCheck.intact(modelFile(meta.getString("version")), meta))
           .toList();
     }
+  }
+
+  /**
+   * Marks an artifact the accuracy gate refused: it stays on disk for inspection, but
+   * {@link #list()} (and so every "load the newest" path) skips it.
+   */
+  public void markRejected(String version, String reason) throws IOException {
+    Files.writeString(rejectionFile(version), new JsonObject().put("version", version).put("rejected", reason)
+        .encodePrettily() + "\n", StandardCharsets.UTF_8);
+  }
+
+  public boolean isRejected(String version) {
+    return Files.exists(rejectionFile(version));
+  }
+
+  private Path rejectionFile(String version) {
+    return directory.resolve(version + ".rejected");
   }
 
   public Optional<JsonObject> newest() throws IOException {

@@ -73,7 +73,7 @@ public final class Trainer {
     TrainingOptions run = options;
     long started = System.nanoTime() - (resumed == null ? 0 : (long) (resumed.elapsedSeconds() * 1e9));
     progress.accept(TrainingProgress.phase(TrainingProgress.LOADING_DATA, options.epochs(), 0,
-        "reading CIFAR-10 from " + dataset.directory()));
+        "reading CIFAR-10"));
     CifarImages train = dataset.trainImages(options.trainLimit());
     CifarImages test = dataset.testImages(options.testLimit());
 
@@ -128,8 +128,7 @@ public final class Trainer {
     JsonObject metadata = metadata(options, epochsDone, train.size(), test.size(), evaluation, loss, trainingNanos)
         .put("curve", curve.copy());
     progress.accept(TrainingProgress.phase(TrainingProgress.SAVING, options.epochs(), seconds(started),
-        "saving " + metadata.getString("version") + " (test accuracy " + metadata.getDouble("accuracy") + ") to "
-            + repository.directory()));
+        "saving " + metadata.getString("version") + " (test accuracy " + metadata.getDouble("accuracy") + ")"));
     var metadataFile = repository.save(network, metadata);
     return new Result(new LoadedModel(metadata, network), metadataFile);
   }

@@ -14,6 +14,8 @@ public record TrainingProgress(String state, int epoch, int epochs, int batch, i
   public static final String SAVING = "saving";
   public static final String DONE = "done";
   public static final String FAILED = "failed";
+  /** The run finished but the accuracy gate refused its model: saved, marked rejected, not served. */
+  public static final String REJECTED = "rejected";
 
   public static TrainingProgress idle() {
     return new TrainingProgress(IDLE, 0, 0, 0, 0, 0, 0, 0, Double.NaN, 0, "no training has run");
@@ -24,7 +26,7 @@ public record TrainingProgress(String state, int epoch, int epochs, int batch, i
   }
 
   public boolean running() {
-    return !(IDLE.equals(state) || DONE.equals(state) || FAILED.equals(state));
+    return !(IDLE.equals(state) || DONE.equals(state) || FAILED.equals(state) || REJECTED.equals(state));
   }
 
   /** Fraction of the training batches done, 0-1. */

@@ -14,6 +14,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Lock;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -53,6 +54,7 @@ public final class TrainingVerticle extends VerticleBase {
     registerMeters(ServiceMetrics.registry());
     vertx.eventBus().<JsonObject>localConsumer(Addresses.TRAINING_STATUS, this::onStatus);
     vertx.eventBus().<JsonObject>localConsumer(Addresses.TRAINING_START, this::onStart);
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.TRAINING_CANCEL, this::onCancel);
 
     if (config().getBoolean("trainOnStart", false)) {
       trainIfNoModel();
@@ -148,11 +150,21 @@ public final class TrainingVerticle extends VerticleBase {
     message.reply(status);
   }
 
+  /** The Trainer polls the flag before every batch, so a run stops within one batch. */
+  private void onCancel(Message<JsonObject> message) {
+    boolean wasRunning = running.get();
+    if (wasRunning) {
+      cancelled.set(true);
+      LOG.info("Training cancel requested");
+    }
+    message.reply(new JsonObject().put("cancelled", wasRunning));
+  }
+
   private void onStart(Message<JsonObject> message) {
     JsonObject overrides = message.body() == null ? new JsonObject() : message.body();
     JsonObject options = config().getJsonObject("training", new JsonObject()).copy().mergeIn(overrides);
     try {
-      TrainingOptions.fromJson(options, "check");
+      TrainingRequest.validate(overrides, config().getJsonObject("training", new JsonObject()));
     } catch (IllegalArgumentException e) {
       message.fail(400, e.getMessage());
       return;
@@ -187,12 +199,31 @@ public final class TrainingVerticle extends VerticleBase {
     TrainingOptions options = TrainingOptions.fromJson(optionsJson, command);
     cancelled.set(false);
     progress = TrainingProgress.phase(TrainingProgress.LOADING_DATA, options.epochs(), 0, "starting");
-    trainingPool.executeBlocking(() -> {
+    AccuracyGate gate = AccuracyGate.from(config());
+    servingBaseline().compose(baseline -> trainingPool.executeBlocking(() -> {
       var dataset = Datasets.open(config(), null, line -> LOG.info(line));
-      return new Trainer(dataset, catalog.repository()).train(options, this::report, cancelled::get);
-    }).compose(result -> {
+      Trainer.Result result = new Trainer(dataset, catalog.repository()).train(options, this::report, cancelled::get);
       JsonObject meta = result.model().metadata();
+      if (gate.enabled()) {
+        progress = TrainingProgress.phase(TrainingProgress.EVALUATING, options.epochs(), progress.elapsedSeconds(),
+            "accuracy gate: evaluating on the full test set");
+        meta.put("fullTestAccuracy", AccuracyGate.fullTestAccuracy(result.model(), dataset.testImages(0)));
+      }
+      Optional<String> refusal = gate.refusal(meta.getDouble("fullTestAccuracy", 0.0), baseline);
+      if (refusal.isPresent()) {
+        catalog.repository().markRejected(meta.getString("version"), refusal.get());
+      }
+      return new Gated(meta, refusal.orElse(null));
+    })).compose(gated -> {
+      JsonObject meta = gated.metadata();
       lastResult = summary(meta);
+      if (gated.refusal() != null) {
+        lastResult.put("rejected", gated.refusal());
+        LOG.warn("Model {} rejected by the accuracy gate, not announced: {}", meta.getString("version"), gated.refusal());
+        progress = TrainingProgress.phase(TrainingProgress.REJECTED, options.epochs(), progress.elapsedSeconds(),
+            "model " + meta.getString("version") + " rejected: " + gated.refusal());
+        return Future.<Void>succeededFuture();
+      }
       progress = new TrainingProgress(TrainingProgress.DONE, options.epochs(), options.epochs(), 0, 0,
           meta.getLong("imagesTrainedOn"), 0, 0, meta.getDouble("finalLoss", Double.NaN),
           meta.getDouble("trainingSeconds"), "model " + meta.getString("version") + " saved, test accuracy "
@@ -201,14 +232,26 @@ public final class TrainingVerticle extends VerticleBase {
       return catalog.announce(meta);
     }).onComplete(outcome -> {
       if (outcome.failed()) {
-        LOG.error("Training failed; the serving model is unchanged: {}", outcome.cause().toString());
+        boolean wasCancelled = outcome.cause() instanceof java.util.concurrent.CancellationException;
+        LOG.error("Training {}; the serving model is unchanged", wasCancelled ? "cancelled" : "failed", outcome.cause());
+        // The status is readable by anyone: no exception text or server path in it, only in the log.
         progress = TrainingProgress.phase(TrainingProgress.FAILED, options.epochs(), progress.elapsedSeconds(),
-            "training failed: " + outcome.cause().getMessage());
+            wasCancelled ? "training cancelled" : "training failed; details are in the node's log");
       }
       vertx.eventBus().publish(Addresses.TRAINING_PROGRESS, progress.toJson());
       running.set(false);
       lock.release();
     });
+  }
+
+  private record Gated(JsonObject metadata, String refusal) {
+  }
+
+  /** The model the gate compares with: the cluster's current one, else this node's newest accepted one. */
+  private Future<JsonObject> servingBaseline() {
+    Future<JsonObject> cluster = vertx.isClustered() ? catalog.current() : Future.succeededFuture();
+    return cluster.compose(current -> current != null ? Future.succeededFuture(current)
+        : vertx.executeBlocking(() -> catalog.repository().newest().orElse(null)));
   }
 
   /** Called on the training thread: keep it cheap; the event bus is thread-safe. */

@@ -63,6 +63,7 @@ final class ClusterNode {
     environment.put("EVENTBUS_HOST", "127.0.0.1");
     environment.put("EVENTBUS_PORT", "0");
     environment.put("TRAIN_ON_START", "false");
+    environment.put("ACCURACY_GATE_ENABLED", "false"); // tiny models on purpose
     // One native math thread per node: three or four nodes share the machine's cores.
     environment.put("OMP_NUM_THREADS", "1");
     environment.put("OPENBLAS_NUM_THREADS", "1");

@@ -89,6 +89,9 @@ class HttpApiTest {
     assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(status);
     assertThat(response.getHeader("Content-Type")).startsWith("application/json");
     assertThat(response.bodyAsJsonObject().getString("error")).containsIgnoringCase(fragment);
+    // Every error carries the request's id, the same as the header, so a client can quote it.
+    assertThat(response.bodyAsJsonObject().getString("requestId")).matches("[0-9a-f]{16}")
+        .isEqualTo(response.getHeader("X-Request-Id"));
   }
 
   @Test
@@ -332,11 +335,10 @@ class HttpApiTest {
   }
 
   @Test
-  void unknownPathIsJson404AndBadTrainRequestIs400() {
+  void unknownPathIsJson404AndUntokenedTrainIs401() {
     HttpResponse<Buffer> response = TestServers.await(client.get(port, "127.0.0.1", "/nope").send());
     assertJsonError(response, 404, "no such endpoint");
-    assertJsonError(post("/train", "application/json", Buffer.buffer("[1,2")), 400, "JSON object");
-    assertJsonError(post("/train", "application/json", new JsonObject().put("epochs", 0).toBuffer()), 400, "epochs");
+    assertJsonError(post("/train", "application/json", new JsonObject().put("epochs", 1).toBuffer()), 401, "token");
   }
 
   @Test

@@ -1,0 +1,85 @@
+package cifarserve.loadtest.experiment;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** One started container of a deployment, with the times of its start-up phases (seconds from `docker create`). */
+public final class Container implements AutoCloseable {
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  final DockerCli docker;
+  final String name;
+  final int port;
+  final Map<String, Double> phases = new LinkedHashMap<>();
+
+  private Container(DockerCli docker, String name, int port) {
+    this.docker = docker;
+    this.name = name;
+    this.port = port;
+  }
+
+  /**
+   * Creates and starts a container, then waits for each phase: HTTP live (/v2/health/live: the JVM
+   * reached main and Vert.x listens), model loaded (/v2/health/ready), first correct answer (a real
+   * CIFAR-10 test image classified: 200 with a label). Fails with the container's last log lines.
+   */
+  public static Container start(DockerCli docker, Deployment d, String name, Path cifarDir, Integer trainLimit,
+      Integer testLimit, Integer epochs, byte[] image, int timeoutSeconds) throws Exception {
+    int port = Deployment.freePort();
+    docker.removeQuietly(name);
+    long t0 = System.nanoTime();
+    docker.run(120, d.createArgs(name, port, cifarDir, trainLimit, testLimit, epochs).toArray(String[]::new));
+    Container c = new Container(docker, name, port);
+    c.phases.put("containerCreate", (System.nanoTime() - t0) / 1e9);
+    docker.run(120, "start", name);
+    c.phases.put("containerStart", (System.nanoTime() - t0) / 1e9);
+    long deadline = t0 + timeoutSeconds * 1_000_000_000L;
+    c.await("/v2/health/live", null, deadline, d);
+    c.phases.put("httpLive", (System.nanoTime() - t0) / 1e9);
+    c.await("/v2/health/ready", null, deadline, d);
+    c.phases.put("modelLoaded", (System.nanoTime() - t0) / 1e9);
+    c.await("/v1/classify", image, deadline, d);
+    c.phases.put("firstAnswer", (System.nanoTime() - t0) / 1e9);
+    return c;
+  }
+
+  private void await(String path, byte[] body, long deadline, Deployment d) throws Exception {
+    while (true) {
+      try {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(body == null ? 2 : 60));
+        if (body != null) {
+          b.header("Content-Type", "image/png").POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        }
+        HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200 && (body == null || new JsonObject(r.body()).getString("label") != null)) {
+          return;
+        }
+      } catch (IOException | RuntimeException notYet) {
+        // not listening yet, or not JSON yet
+      }
+      String state = docker.run(30, "inspect", "-f", "{{.State.Status}}", name);
+      if (!state.equals("running") || System.nanoTime() > deadline) {
+        throw new IOException(d.title() + " never became ready (" + path + " not answered, container " + state
+            + "); its last log lines:\n" + docker.logsTail(name, 30));
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  public String url(String path) {
+    return "http://127.0.0.1:" + port + path;
+  }
+
+  @Override
+  public void close() {
+    docker.removeQuietly(name);
+  }
+}

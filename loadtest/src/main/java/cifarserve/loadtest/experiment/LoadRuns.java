@@ -1,0 +1,97 @@
+package cifarserve.loadtest.experiment;
+
+import cifarserve.loadtest.cli.LoadTestCommand;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Runs the load tester's own command (same generator, HdrHistogram stats, cgroup probes) and reads its JSON. */
+final class LoadRuns {
+  private static final Pattern AB_MEAN = Pattern.compile("Time per request:\\s+([0-9.]+) \\[ms\\] \\(mean\\)");
+  private final Path dir;
+  private final Path image;
+  private int runs;
+
+  LoadRuns(Path dir, Path image) {
+    this.dir = dir;
+    this.image = image;
+  }
+
+  /** One load-test run; {@code args} are the load tester's options, the URL last. The JSON is kept in DIR/runs/. */
+  JsonObject run(String label, List<String> args) throws IOException {
+    Path json = dir.resolve(String.format(Locale.ROOT, "%03d-%s.json", ++runs, label));
+    List<String> all = new ArrayList<>(List.of("-q", "--progress", "never", "--json", json.toString()));
+    all.addAll(args);
+    StringWriter text = new StringWriter();
+    int exit = LoadTestCommand.commandLine().setOut(new PrintWriter(text)).setErr(new PrintWriter(text))
+        .execute(all.toArray(String[]::new));
+    Files.writeString(dir.resolve(json.getFileName().toString().replace(".json", ".txt")), text.toString());
+    if (exit != 0 || !Files.exists(json)) {
+      throw new IOException("load test '" + label + "' failed (exit " + exit + "): " + text);
+    }
+    return new JsonObject(Files.readString(json));
+  }
+
+  /** The study's line: ab's -n 10 -c 2 -s 300, posting a real CIFAR-10 test image (or GET when {@code post} is false). */
+  List<String> studyLine(String url, boolean post, String cgroup) {
+    List<String> args = new ArrayList<>(List.of("-n", "10", "-c", "2", "-s", "300"));
+    if (post) {
+      args.addAll(List.of("-p", image.toString(), "-T", "image/png"));
+    }
+    if (cgroup != null) {
+      args.addAll(List.of("--cgroup", cgroup, "--idle-before", "0s", "--idle-after", "0s"));
+    }
+    args.add(url);
+    return args;
+  }
+
+  /** Apache ab on the study's line; its mean "Time per request" in ms. */
+  static double ab(String url, Path image) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("ab", "-n", "10", "-c", "2", "-s", "300", "-p", image.toString(), "-T", "image/png", url)
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IOException("ab failed: " + out);
+    }
+    Matcher m = AB_MEAN.matcher(out);
+    if (!m.find()) {
+      throw new IOException("no 'Time per request' in ab's output: " + out);
+    }
+    return Double.parseDouble(m.group(1));
+  }
+
+  /** Installs Debian's apache2-utils (ab) if it is missing and we are root; false when ab stays unavailable. */
+  static boolean ensureAb() throws InterruptedException {
+    if (onPath("ab")) {
+      return true;
+    }
+    try {
+      Process p = new ProcessBuilder("sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get install -y -q apache2-utils"
+          + " || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q apache2-utils)")
+          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      p.waitFor(600, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      return false;
+    }
+    return onPath("ab");
+  }
+
+  static boolean onPath(String program) {
+    for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (!d.isEmpty() && Files.isExecutable(Path.of(d, program))) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
