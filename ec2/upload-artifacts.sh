@@ -33,6 +33,9 @@ for f in conf/ec2.json conf/cluster-aws.xml ec2/cifar-serve.service ec2/user-dat
   run aws s3 cp --only-show-errors "$f" "s3://$BUCKET/${PREFIX}conf/$(basename "$f")"
 done
 
+# The stack pins this hash (parameter ProvisioningScriptSha256): nodes run no other script as root.
+echo "ProvisioningScriptSha256=$(sha256sum ec2/user-data.sh | cut -d' ' -f1)"
+
 if [[ -n "$MODEL" ]]; then
   if [[ -d "$MODEL" ]]; then
     name="$(basename "$MODEL")"

@@ -250,9 +250,12 @@ public final class HttpVerticle extends VerticleBase {
   private void track(RoutingContext ctx) {
     openRequests.incrementAndGet();
     lastRequestActivity = System.nanoTime();
+    java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
     ctx.addEndHandler(v -> {
       lastRequestActivity = System.nanoTime();
-      openRequests.decrementAndGet();
+      if (ended.compareAndSet(false, true)) { // see admit(): an end can be reported twice
+        openRequests.decrementAndGet();
+      }
     });
     if (draining) {
       ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
@@ -267,7 +270,14 @@ public final class HttpVerticle extends VerticleBase {
       return;
     }
     inflight.incrementAndGet();
-    ctx.addEndHandler(v -> inflight.decrementAndGet());
+    // Once only: a response ended early (408) whose connection then closes reports its end twice,
+    // and each extra decrement would raise the limit for good.
+    java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+    ctx.addEndHandler(v -> {
+      if (released.compareAndSet(false, true)) {
+        inflight.decrementAndGet();
+      }
+    });
     ctx.next();
   }
 
@@ -427,6 +437,8 @@ public final class HttpVerticle extends VerticleBase {
     } else if (failure instanceof HttpException http) {
       status = http.getStatusCode();
       message = http.getPayload() != null ? http.getPayload() : http.getMessage();
+    } else if (failure instanceof io.vertx.core.http.HttpClosedException) {
+      return; // the client hung up mid-request (e.g. mid-body): nobody is left to answer, not a server fault
     } else if (failure != null) {
       LOG.error("Request {} failed unexpectedly on {} {}", RequestIds.of(ctx), ctx.request().method(),
           ctx.request().path(), failure);

@@ -34,6 +34,7 @@ class HttpApiTest {
   static final long BODY_LIMIT = 1 << 20;
   static final long IMAGE_PIXEL_LIMIT = 4_000_000;
   static final long BODY_READ_TIMEOUT_MS = 1_500;
+  static final int MAX_INFLIGHT = 16;
   static ServeCommand.Server server;
   static WebClient client;
   static int port;
@@ -46,7 +47,7 @@ class HttpApiTest {
     inProcess = TestModels.repository().load(metadata);
     server = TestServers.start(TestServers.config(TestModels.directory(), new JsonObject()
         .put("http", new JsonObject().put("maxBodyBytes", BODY_LIMIT).put("maxImagePixels", IMAGE_PIXEL_LIMIT)
-            .put("bodyReadTimeoutMs", BODY_READ_TIMEOUT_MS))));
+            .put("bodyReadTimeoutMs", BODY_READ_TIMEOUT_MS).put("maxInflight", MAX_INFLIGHT))));
     port = server.port();
     client = WebClient.create(server.vertx());
     TestServers.pollJson(client, port, "/v2/health/ready", body -> body.getBoolean("ready", false), 60_000);

@@ -167,6 +167,14 @@ class CloudFormationTemplateTest {
     assertTrue(bootstrap.startsWith("#!/bin/bash\n"), bootstrap);
     assertTrue(bootstrap.contains("s3://${ArtifactBucket}/${ConfigPrefix}user-data.sh"), "fetches ec2/user-data.sh");
     assertTrue(bootstrap.contains("exec bash /root/cifar-serve-user-data.sh"), "runs it");
+    // ... but only the script the stack pinned: the hash check comes before the exec and exits on mismatch.
+    int check = bootstrap.indexOf("echo '${ProvisioningScriptSha256}  /root/cifar-serve-user-data.sh' | sha256sum -c");
+    assertTrue(check > 0 && check < bootstrap.indexOf("exec bash"), "SHA-256 checked before running");
+    assertTrue(bootstrap.substring(check, bootstrap.indexOf("exec bash")).contains("exit 1"), "a mismatch stops the bootstrap");
+    assertEquals("^[0-9a-f]{64}$", template.parameter("ProvisioningScriptSha256").get("AllowedPattern"));
+    assertFalse(template.parameter("ProvisioningScriptSha256").containsKey("Default"), "no default hash");
+    assertTrue(RepoFiles.read("ec2/upload-artifacts.sh").contains("ProvisioningScriptSha256=$(sha256sum ec2/user-data.sh"),
+        "the upload script prints the hash to pass");
 
     // Every variable ec2/user-data.sh reads from its environment is exported by the bootstrap.
     Matcher vars = Pattern.compile("^(?:: \"\\$\\{|([A-Z_]+)=\"\\$\\{)([A-Z_]+)(?::\\?|:-)", Pattern.MULTILINE)
