@@ -90,7 +90,7 @@ public final class Trainer {
     }
     progress.accept(TrainingProgress.phase(TrainingProgress.LOADING_DATA, options.epochs(), seconds(started),
         "network ready: " + CifarCnn.engineReport(network)));
-    int batchesPerEpoch = (train.size() + options.batchSize() - 1) / options.batchSize();
+    int batchesPerEpoch = batchesPerEpoch(train.size(), options.batchSize());
     Result[] last = new Result[1];
     fit(network, train, options, firstEpoch, progress, cancelled, started, (epochsDone, meanLoss) -> {
       JsonObject point = new JsonObject().put("epoch", epochsDone).put("meanLoss", round(meanLoss, 4))
@@ -143,7 +143,7 @@ public final class Trainer {
                    Consumer<TrainingProgress> progress, BooleanSupplier cancelled, long started, EpochEnd epochEnd)
       throws IOException {
     int batchSize = options.batchSize();
-    int batches = (train.size() + batchSize - 1) / batchSize;
+    int batches = batchesPerEpoch(train.size(), batchSize);
     long totalBatches = (long) batches * options.epochs();
     Random random = new Random(options.seed());
     double loss = Double.NaN;
@@ -224,12 +224,17 @@ public final class Trainer {
     return order;
   }
 
+  /** Minibatches in one pass over the images (the last one may be short). */
+  static int batchesPerEpoch(int images, int batchSize) {
+    return (images + batchSize - 1) / batchSize;
+  }
+
   /** The options' learning rate per minibatch; {@code null} is the study's constant rate. */
   static ISchedule learningRate(TrainingOptions options, int trainImages) {
     if (TrainingOptions.CONSTANT.equals(options.schedule()) && options.learningRate() == CifarCnn.LEARNING_RATE) {
       return null;
     }
-    int batchesPerEpoch = (trainImages + options.batchSize() - 1) / options.batchSize();
+    int batchesPerEpoch = batchesPerEpoch(trainImages, options.batchSize());
     int total = batchesPerEpoch * options.epochs();
     if (TrainingOptions.CONSTANT.equals(options.schedule())) {
       return new WarmupCosineSchedule(options.learningRate(), options.learningRate(), 0, total);
