@@ -159,9 +159,7 @@ log "libnd4j build: ${ND4J_CLASSIFIER:-none}"
 mapfile -t ND4J_ENTRIES < <(printf '%s\n' "${SO_ENTRIES[@]}" | grep "^$ND4J_BINDINGS/$ND4J_CLASSIFIER/" || true)
 mapfile -t OTHER_ENTRIES < <(printf '%s\n' "${SO_ENTRIES[@]}" | grep -v "^$ND4J_BINDINGS/" || true)
 (cd "$NATIVES_TMP" && "$JAVA_HOME/bin/jar" xf "$JAR" "${ND4J_ENTRIES[@]}" "${OTHER_ENTRIES[@]}")
-# libnd4j's onednn builds carry their own oneDNN inside libnd4jcpu.so; org/bytedeco/dnnl (libdnnl.so.2,
-# ~55 MB, and the OpenCL loader it links) is still needed: the service's compiled inference chains
-# (model/OneDnnForward) call oneDNN through JavaCPP's dnnl bindings.
+# libnd4j's onednn builds carry their own oneDNN inside libnd4jcpu.so (no separate libdnnl).
 # flatten, libnd4j's files first; a same-named file elsewhere (e.g. another libgomp.so.1) is skipped:
 # a process maps one library per soname anyway
 for so in "${ND4J_ENTRIES[@]}" "${OTHER_ENTRIES[@]}"; do
