@@ -8,7 +8,7 @@
 #            /etc/passwd      uid 12000 "app" with home /tmp; /tmp (1777)
 #   natives  /app/native      the jar's linux-x86_64 libraries (ND4J, OpenBLAS, JavaCPP) unpacked once at
 #                             build time; JavaCPP loads them in place (see step 4)
-#   models   /app/models      the model artifact(s) from models/ (<version>.zip + <version>.json)
+#   models   /app/models      the model artifact(s) from models/ (<version>.zip + .onnx + .json)
 #   app      /app/cifar-serve.jar (without the natives), /app/conf/openfaas.json
 # Entrypoint: function mode, no arguments; runs as uid 12000; only /tmp is written (read-only root fs).
 #
@@ -130,6 +130,7 @@ EOF
 # 3. the application
 if compgen -G "$MODELS/*.zip" > /dev/null; then
   cp "$MODELS"/*.zip "$RFS/app/models/"
+  cp "$MODELS"/*.onnx "$RFS/app/models/" 2>/dev/null || log "WARNING: no .onnx in $MODELS: nothing can be served (cifar-serve export writes it)"
   cp "$MODELS"/*.json "$RFS/app/models/" 2>/dev/null || true
 else
   log "WARNING: no model artifact in $MODELS: the function will answer 503 until one is provided"
