@@ -40,7 +40,7 @@ public final class Benchmark {
       "OPENBLAS_THREAD_TIMEOUT", "4");
 
   /** Goals of issue 3. */
-  static final double GOAL_TRAIN_IMAGES_PER_S = 200;
+  static final double GOAL_TRAIN_IMAGES_PER_S = 1000;
   static final double GOAL_BATCHED_IMAGES_PER_S = 470;
   static final double GOAL_COLD_START_MS = 1000;
   static final long T3_MEDIUM_MB = 4096;
@@ -86,7 +86,13 @@ public final class Benchmark {
       List<String> args = quick
           ? List.of(cifar, "warmup=3", "windows=3", "iterations=4")
           : List.of(cifar, "warmup=5", "windows=5", "iterations=10");
-      report.put("training", probe(trainJvm, TrainingProbe.class, args, options.trainJvmArgs()));
+      JsonObject training = probe(trainJvm, TrainingProbe.class, args, options.trainJvmArgs());
+      out.println("training reference: the same network in PyTorch, same batch, same threads ...");
+      JsonObject reference = TorchReference.measure(options.cifarDir(), quick, options.childEnv(), options.logDir());
+      if (reference.getBoolean("available")) {
+        training.put("speedupOverReference", training.getDouble("imagesPerSecond") / reference.getDouble("imagesPerSecond"));
+      }
+      report.put("training", training.put("reference", reference));
     }
     if (options.sections().contains("inference")) {
       out.println("inference: single-image latency, then batched throughput at batch 1/8/32/128 ...");

@@ -25,6 +25,11 @@ public final class ReportTable {
       row(sb, "  ms per iteration p50 / p99", String.format("%.0f / %.0f", training.getJsonObject("iterationMs").getDouble("p50Ms"),
           training.getJsonObject("iterationMs").getDouble("p99Ms")));
       row(sb, "  layer helpers", training.getJsonArray("layerHelpers").encode());
+      JsonObject reference = training.getJsonObject("reference");
+      row(sb, "  reference, same run", reference.getBoolean("available")
+          ? String.format("%s: %.1f images/s (DL4J %.2fx)", reference.getString("framework"),
+              reference.getDouble("imagesPerSecond"), training.getDouble("speedupOverReference"))
+          : "not measured: " + reference.getString("reason"));
     }
     JsonObject inference = report.getJsonObject("inference");
     if (inference != null) {
