@@ -24,6 +24,7 @@ import io.vertx.ext.web.handler.HttpException;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -172,7 +173,10 @@ public final class HttpVerticle extends VerticleBase {
 
     BodyHandler body = BodyHandler.create(false).setBodyLimit(maxBodyBytes);
     // Admission runs before the body is read, so a request over max_inflight costs no upload.
-    router.post().handler(bodyDeadline);
+    // The deadline is mounted per path: a path-less POST route would make every unknown path a 405.
+    for (String bodyPath : List.of("/v1/classify", "/", "/v2/models/" + MODEL_NAME + "/infer", "/train")) {
+      router.post(bodyPath).handler(bodyDeadline);
+    }
     router.post("/v1/classify").handler(this::admit);
     router.post("/v1/classify").handler(body).handler(this::classify);
     // OpenFaaS invokes a function at its root (faas-cli invoke, /function/NAME): POST / classifies too.
@@ -181,7 +185,9 @@ public final class HttpVerticle extends VerticleBase {
     router.post("/v2/models/" + MODEL_NAME + "/infer").handler(this::admit);
     router.post("/v2/models/" + MODEL_NAME + "/infer").handler(body).handler(this::infer);
     AdminRoutes.mount(router, vertx, config());
-    router.route().last().handler(ctx -> ctx.fail(404));
+    // No route for the path (404), or only for other methods (405): the same JSON error as any failure.
+    router.errorHandler(404, this::onFailure);
+    router.errorHandler(405, this::onFailure);
     return router;
   }
 
@@ -454,7 +460,7 @@ public final class HttpVerticle extends VerticleBase {
     if (status < 400) {
       status = 500;
     }
-    if (status == 413) {
+    if (status == 413 && !(failure instanceof ApiError)) { // an ApiError's 413 says why itself (a batch too large)
       message = "body larger than the limit of " + config().getJsonObject("http", new JsonObject())
           .getLong("maxBodyBytes", 10L << 20) + " bytes";
     }
