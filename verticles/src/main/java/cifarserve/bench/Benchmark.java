@@ -2,6 +2,7 @@ package cifarserve.bench;
 
 import cifarserve.model.CifarCnn;
 import cifarserve.model.ModelRepository;
+import cifarserve.model.OnnxExport;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -15,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
  * The benchmark: each part runs in its own fresh JVM ({@link TrainingProbe}, {@link InferenceProbe},
@@ -26,9 +28,8 @@ public final class Benchmark {
   /** Heap and off-heap limits of a training JVM (peak RSS is reported against them). */
   public static final List<String> TRAIN_JVM_ARGS = List.of("-Xmx1g",
       "-Dorg.bytedeco.javacpp.maxbytes=2g", "-Dorg.bytedeco.javacpp.maxphysicalbytes=3g");
-  /** Heap and off-heap limits of a serving JVM: sized for a 4 GB t3.medium with room to spare. */
-  public static final List<String> SERVE_JVM_ARGS = List.of("-Xmx512m",
-      "-Dorg.bytedeco.javacpp.maxbytes=1g", "-Dorg.bytedeco.javacpp.maxphysicalbytes=2g");
+  /** Heap of a serving JVM (ONNX Runtime's memory is its own, outside the heap). */
+  public static final List<String> SERVE_JVM_ARGS = List.of("-Xmx512m");
 
   /**
    * The environment every deployment gives the engine (run.sh, the systemd unit, the function image):
@@ -272,13 +273,14 @@ public final class Benchmark {
    * holding an untrained network of the same architecture (inference and restore cost the same).
    */
   private Path ensureModel(Path modelDir) throws IOException {
-    if (modelDir != null && new ModelRepository(modelDir).newest().isPresent()) {
+    if (modelDir != null && new ModelRepository(modelDir).newestServable().isPresent()) {
       return modelDir;
     }
     Path temp = Files.createTempDirectory("cifar-bench-model-");
     out.printf("no model artifact in %s: measuring with an untrained network of the same architecture in %s%n",
         modelDir, temp);
-    new ModelRepository(temp).save(CifarCnn.newNetwork(42), new JsonObject()
+    MultiLayerNetwork untrained = CifarCnn.newNetwork(42);
+    new ModelRepository(temp).save(untrained, OnnxExport.toOnnx(untrained, "bench-untrained"), new JsonObject()
         .put("version", "bench-untrained").put("model", "cifar10-cnn").put("accuracy", 0.1)
         .put("note", "untrained network written by cifar-serve bench"));
     return temp;

@@ -47,12 +47,12 @@ public final class ReportTable {
     if (cold != null) {
       JsonObject p = cold.getJsonObject("phasesMedian");
       row(sb, "cold start (median of " + cold.getInteger("runs") + " fresh JVMs)", String.format(
-          "%.0f ms total = spawn->main %.0f + ND4J ready %.0f + model restore %.0f + first prediction %.0f",
+          "%.0f ms total = spawn->main %.0f + engine ready %.0f + model load %.0f + first prediction %.0f",
           p.getDouble("totalMs"), p.getDouble("spawnToMainMs"), p.getDouble("backendReadyMs"),
           p.getDouble("modelRestoreMs"), p.getDouble("firstPredictionMs")));
       JsonObject c = cold.getJsonObject("cpuMsMedian");
       row(sb, "  CPU ms per phase (process, all threads)", String.format(
-          "%.0f total = to main %.0f + ND4J %.0f + restore %.0f + first prediction %.0f", c.getDouble("totalMs"),
+          "%.0f total = to main %.0f + engine %.0f + model load %.0f + first prediction %.0f", c.getDouble("totalMs"),
           c.getDouble("toMainMs"), c.getDouble("backendReadyMs"), c.getDouble("modelRestoreMs"),
           c.getDouble("firstPredictionMs")));
       row(sb, "  cold-start JVM", cold.getString("jdk") + " " + cold.getJsonArray("jvmArgs").encode());

@@ -47,7 +47,7 @@ public final class BenchCommand implements Callable<Integer> {
   List<String> trainJvmArgs;
 
   @Option(names = "--serve-jvm-arg", paramLabel = "ARG", description = "JVM options of the inference and cold-start "
-      + "JVMs, replacing the defaults (-Xmx512m, javacpp maxbytes 1g, maxphysicalbytes 2g); repeatable")
+      + "JVMs, replacing the default (-Xmx512m); repeatable")
   List<String> serveJvmArgs;
 
   @Option(names = "--cold-java", paramLabel = "JAVA", description = "java launcher for the cold-start JVMs "

@@ -4,7 +4,6 @@ import cifarserve.Addresses;
 import cifarserve.data.CifarClasses;
 import cifarserve.inference.ImageBatch;
 import cifarserve.inference.Predictions;
-import cifarserve.model.LoadedModel;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -219,7 +218,7 @@ public final class HttpVerticle extends VerticleBase {
     JsonObject body = new JsonObject()
         .put("name", MODEL_NAME)
         .put("versions", current == null ? new JsonArray() : new JsonArray().add(current.getString("version")))
-        .put("platform", "deeplearning4j")
+        .put("platform", "onnxruntime_onnx")
         .put("inputs", new JsonArray().add(new JsonObject().put("name", "input").put("datatype", "FP32")
             .put("shape", new JsonArray().add(-1).add(3).add(32).add(32))
             .put("parameters", new JsonObject().put("layout", "NCHW").put("range", "FP32: 0-1; UINT8: 0-255")
@@ -297,11 +296,11 @@ public final class HttpVerticle extends VerticleBase {
         .compose(this::predict)
         .onSuccess(result -> {
           float[] probabilities = result.rows()[0];
-          int index = LoadedModel.argMax(probabilities);
+          int index = Predictions.argMax(probabilities);
           json(ctx, 200, new JsonObject()
               .put("label", CifarClasses.name(index))
               .put("index", index)
-              .put("probabilities", LoadedModel.probabilitiesJson(probabilities))
+              .put("probabilities", Predictions.probabilitiesJson(probabilities))
               .put("modelVersion", result.version()));
         })
         .onFailure(ctx::fail);
@@ -321,7 +320,7 @@ public final class HttpVerticle extends VerticleBase {
             for (float p : row) {
               probabilities.add((double) p);
             }
-            labels.add(CifarClasses.name(LoadedModel.argMax(row)));
+            labels.add(CifarClasses.name(Predictions.argMax(row)));
           }
           int n = result.rows().length;
           JsonArray outputs = new JsonArray();

@@ -10,8 +10,8 @@ import cifarserve.TestServers;
 import cifarserve.cli.ServeCommand;
 import cifarserve.data.CifarClasses;
 import cifarserve.data.CifarImages;
-import cifarserve.model.LoadedModel;
-import cifarserve.model.Normalization;
+import cifarserve.inference.Predictions;
+import cifarserve.model.OnnxModel;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -43,13 +43,13 @@ class HttpApiTest {
   static ServeCommand.Server server;
   static WebClient client;
   static int port;
-  static LoadedModel inProcess;
+  static OnnxModel inProcess;
   static JsonObject metadata;
 
   @BeforeAll
   static void startServer() throws Exception {
     metadata = TestModels.metadata();
-    inProcess = TestModels.repository().load(metadata);
+    inProcess = TestModels.repository().loadOnnx(metadata, 1, 1);
     server = TestServers.start(TestServers.config(TestModels.directory(), new JsonObject()
         .put("http", new JsonObject().put("maxBodyBytes", BODY_LIMIT).put("maxImagePixels", IMAGE_PIXEL_LIMIT)
             .put("bodyReadTimeoutMs", BODY_READ_TIMEOUT_MS).put("maxInflight", MAX_INFLIGHT))));
@@ -61,6 +61,7 @@ class HttpApiTest {
   @AfterAll
   static void stopServer() {
     TestServers.await(server.vertx().close());
+    inProcess.close();
   }
 
   static byte[] record(int index) {
@@ -118,7 +119,7 @@ class HttpApiTest {
     HttpResponse<Buffer> response = post("/v1/classify", "application/octet-stream", Buffer.buffer(cat));
     assertThat(response.statusCode()).isEqualTo(200);
     JsonObject answer = response.bodyAsJsonObject();
-    float[] expected = inProcess.predict(Normalization.fromBytes(cat, 0, 1), 1)[0];
+    float[] expected = inProcess.predictBytes(cat, 0, 1)[0];
     float[] served = probabilities(answer);
     for (int i = 0; i < expected.length; i++) {
       assertThat(served[i]).isCloseTo(expected[i], within(1e-5f));
@@ -128,7 +129,7 @@ class HttpApiTest {
       sum += p;
     }
     assertThat(sum).isCloseTo(1.0, within(1e-4));
-    assertThat(answer.getInteger("index")).isEqualTo(LoadedModel.argMax(expected));
+    assertThat(answer.getInteger("index")).isEqualTo(Predictions.argMax(expected));
     assertThat(answer.getString("label")).isEqualTo(CifarClasses.name(answer.getInteger("index")));
     assertThat(answer.getString("modelVersion")).isEqualTo(metadata.getString("version"));
   }
@@ -178,7 +179,7 @@ class HttpApiTest {
     int n = 64;
     int servedCorrect = 0;
     int inProcessCorrect = 0;
-    float[][] expected = inProcess.predict(Normalization.fromBytes(TestData.testImages().pixels(), 0, n), n);
+    float[][] expected = inProcess.predictBytes(TestData.testImages().pixels(), 0, n);
     List<io.vertx.core.Future<HttpResponse<Buffer>>> answers = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       answers.add(client.post(port, "127.0.0.1", "/v1/classify").putHeader("Content-Type", "application/octet-stream")
@@ -189,7 +190,7 @@ class HttpApiTest {
       assertThat(response.statusCode()).isEqualTo(200);
       int label = TestData.testImages().label(i);
       servedCorrect += response.bodyAsJsonObject().getInteger("index") == label ? 1 : 0;
-      inProcessCorrect += LoadedModel.argMax(expected[i]) == label ? 1 : 0;
+      inProcessCorrect += Predictions.argMax(expected[i]) == label ? 1 : 0;
     }
     assertThat(servedCorrect).isEqualTo(inProcessCorrect);
   }
