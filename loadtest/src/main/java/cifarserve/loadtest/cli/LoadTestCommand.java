@@ -14,7 +14,6 @@ import cifarserve.loadtest.run.LoadTestRun;
 import cifarserve.loadtest.run.LoadTestSettings;
 import cifarserve.loadtest.run.RunResult;
 import io.vertx.core.http.HttpMethod;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Files;
@@ -350,10 +349,5 @@ public final class LoadTestCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--rate must be in (0, 1000000]");
     }
     return r;
-  }
-
-  /** For tests: the stream progress goes to. */
-  static PrintStream progressStream() {
-    return System.err;
   }
 }
