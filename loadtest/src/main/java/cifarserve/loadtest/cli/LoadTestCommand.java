@@ -10,7 +10,6 @@ import cifarserve.loadtest.run.LoadTestRun;
 import cifarserve.loadtest.run.LoadTestSettings;
 import cifarserve.loadtest.run.RunResult;
 import io.vertx.core.http.HttpMethod;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Path;
@@ -272,10 +271,5 @@ public final class LoadTestCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--rate must be in (0, 1000000]");
     }
     return r;
-  }
-
-  /** For tests: the stream progress goes to. */
-  static PrintStream progressStream() {
-    return System.err;
   }
 }
