@@ -1,5 +1,6 @@
 package cifarserve.model;
 
+import cifarserve.inference.Batcher;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -30,7 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * no input is copied or allocated per batch. A replaced model is {@link #retire retired}: its sessions
  * are closed once the last batch that {@link #retain retained} it has {@link #release released} it.
  */
-public final class OnnxModel implements AutoCloseable {
+public final class OnnxModel implements Batcher.Model, AutoCloseable {
   private static final long[] IMAGE_SHAPE = {CifarImages.CHANNELS, CifarImages.SIDE, CifarImages.SIDE};
 
   private final JsonObject metadata;
@@ -84,6 +85,7 @@ public final class OnnxModel implements AutoCloseable {
     return new OnnxModel(metadata.copy(), sessions);
   }
 
+  @Override
   public String version() {
     return metadata.getString("version");
   }
@@ -106,6 +108,7 @@ public final class OnnxModel implements AutoCloseable {
    * Class probabilities (one row of 10 per image) for the first {@code count} images in {@code pixels}
    * (CHW, 0-1, from position 0), run on lane {@code lane}'s session. Only one thread per lane at a time.
    */
+  @Override
   public float[][] predict(int lane, FloatBuffer pixels, int count) {
     int values = count * CifarImages.PIXELS_PER_IMAGE;
     if (count < 1 || pixels.capacity() < values) {
@@ -134,6 +137,7 @@ public final class OnnxModel implements AutoCloseable {
    * Takes a reference for one batch; false once the model has been retired and closed (the caller
    * then uses the model that replaced it).
    */
+  @Override
   public boolean retain() {
     int n;
     do {
@@ -146,6 +150,7 @@ public final class OnnxModel implements AutoCloseable {
   }
 
   /** Gives back a reference taken by {@link #retain}; the last one closes the sessions. */
+  @Override
   public void release() {
     if (references.decrementAndGet() == 0) {
       closeAll(sessions);
@@ -153,6 +158,7 @@ public final class OnnxModel implements AutoCloseable {
   }
 
   /** This model has been replaced: close it once no batch holds it. */
+  @Override
   public void retire() {
     release();
   }
