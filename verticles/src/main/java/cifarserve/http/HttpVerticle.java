@@ -5,6 +5,7 @@ import cifarserve.data.CifarClasses;
 import cifarserve.inference.ImageBatch;
 import cifarserve.inference.Predictions;
 import cifarserve.model.LoadedModel;
+import cifarserve.model.ModelVersion;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -396,7 +397,7 @@ public final class HttpVerticle extends VerticleBase {
 
   private void onModelLoaded(JsonObject metadata) {
     JsonObject current = model;
-    if (current == null || metadata.getString("version").compareTo(current.getString("version")) > 0) {
+    if (current == null || ModelVersion.of(metadata).isNewerThan(ModelVersion.of(current))) {
       model = metadata;
       if (functionMode && !draining) {
         writeLockFile();

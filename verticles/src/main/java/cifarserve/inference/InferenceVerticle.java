@@ -8,6 +8,7 @@ import cifarserve.model.EngineThreads;
 import cifarserve.model.LoadedModel;
 import cifarserve.model.ModelCatalog;
 import cifarserve.model.ModelRepository;
+import cifarserve.model.ModelVersion;
 import cifarserve.model.OneDnnForward;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -178,7 +179,13 @@ public final class InferenceVerticle extends VerticleBase {
   /** Loads the given artifact (fetching it from the cluster if needed) and makes it current. */
   private Future<Void> swapTo(JsonObject metadata) {
     LoadedModel current = model;
-    String version = metadata.getString("version");
+    String version;
+    try {
+      version = ModelVersion.of(metadata).toString();
+    } catch (ModelVersion.InvalidModelVersion e) {
+      LOG.warn("Ignoring a model announcement: {}", e.getMessage());
+      return Future.succeededFuture();
+    }
     if (current != null && !ModelCatalog.isNewer(metadata, current.metadata())
         || current != null && current.version().equals(version)
         || version.equals(loadingVersion)) {

@@ -7,6 +7,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import java.nio.file.Files;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where a node learns which model is current and gets its bytes. The artifact's metadata (key
@@ -17,8 +19,11 @@ import java.nio.file.Files;
  * the version it replaces are then dropped from the map (nodes already have them on disk).
  */
 public final class ModelCatalog {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelCatalog.class);
   static final String MAP = "cifar.models";
   static final String CURRENT = "current";
+  /** Map-key prefix of an artifact's zip bytes: {@code artifact:<version>}. */
+  static final String ARTIFACT = "artifact";
 
   private final Vertx vertx;
   private final ModelRepository repository;
@@ -38,12 +43,12 @@ public final class ModelCatalog {
 
   /** Announces a saved artifact to every node: shared map first, then a MODEL_READY event. */
   public Future<Void> announce(JsonObject metadata) {
-    String version = metadata.getString("version");
+    ModelVersion version = ModelVersion.of(metadata);
     return map().compose(map -> {
       Future<Void> bytesStored = Future.succeededFuture();
       if (vertx.isClustered()) {
         bytesStored = vertx.<Buffer>executeBlocking(() -> Buffer.buffer(Files.readAllBytes(repository.modelFile(version))))
-            .compose(bytes -> map.put("artifact:" + version, bytes));
+            .compose(bytes -> map.put(version.mapKey(ARTIFACT), bytes));
       }
       return bytesStored.compose(v -> advanceCurrent(map, metadata));
     }).onSuccess(v -> vertx.eventBus().publish(Addresses.MODEL_READY, metadata));
@@ -51,41 +56,68 @@ public final class ModelCatalog {
 
   /** Sets {@code current} to this metadata unless a newer version is already there. */
   private Future<Void> advanceCurrent(AsyncMap<String, Object> map, JsonObject metadata) {
+    ModelVersion version = ModelVersion.of(metadata);
     return map.get(CURRENT).compose(existing -> {
       if (existing == null) {
         return map.putIfAbsent(CURRENT, metadata).compose(previous ->
             previous == null ? Future.succeededFuture() : advanceCurrent(map, metadata));
       }
+      if (acceptable(existing) == null) {
+        // Whatever sits there is not a model anyone may load (a forged or broken entry): a valid
+        // version replaces it, however "new" it claims to be.
+        LOG.warn("Replacing an invalid '{}' entry in the cluster's model map with {}", CURRENT, version);
+        return map.replaceIfPresent(CURRENT, existing, metadata).compose(replaced ->
+            replaced ? Future.<Void>succeededFuture() : advanceCurrent(map, metadata));
+      }
       JsonObject current = (JsonObject) existing;
       if (isNewer(current, metadata)) {
         return Future.succeededFuture();
       }
-      String replacedVersion = current.getString("version");
+      ModelVersion replacedVersion = ModelVersion.of(current);
       return map.replaceIfPresent(CURRENT, current, metadata).compose(replaced -> {
         if (!replaced) {
           return advanceCurrent(map, metadata);
         }
-        if (replacedVersion.equals(metadata.getString("version"))) {
+        if (replacedVersion.equals(version)) {
           return Future.succeededFuture();
         }
         // The superseded artifact's bytes (~8 MB each) would otherwise pile up in every node's memory.
-        return map.remove("artifact:" + replacedVersion).<Void>mapEmpty().recover(e -> Future.succeededFuture());
+        return map.remove(replacedVersion.mapKey(ARTIFACT)).<Void>mapEmpty().recover(e -> Future.succeededFuture());
       });
     });
   }
 
   /** The cluster's current model metadata, or null. */
   public Future<JsonObject> current() {
-    return map().compose(map -> map.get(CURRENT)).map(value -> (JsonObject) value);
+    return map().compose(map -> map.get(CURRENT)).map(value -> {
+      JsonObject metadata = acceptable(value);
+      if (value != null && metadata == null) {
+        LOG.warn("Ignoring the cluster's '{}' model entry: not valid model metadata", CURRENT);
+      }
+      return metadata;
+    });
+  }
+
+  /** The map value as model metadata, or null when it is not metadata with a valid version. */
+  private static JsonObject acceptable(Object value) {
+    if (!(value instanceof JsonObject metadata)) {
+      return null;
+    }
+    try {
+      ModelVersion.of(metadata);
+      return metadata;
+    } catch (ModelVersion.InvalidModelVersion e) {
+      return null;
+    }
   }
 
   /** Makes sure the artifact's files are in the local repository, fetching its bytes from the map. */
   public Future<Void> ensureLocal(JsonObject metadata) {
-    String version = metadata.getString("version");
+    ModelVersion version = ModelVersion.of(metadata);
     if (Files.isRegularFile(repository.metadataFile(version)) && Files.isRegularFile(repository.modelFile(version))) {
       return Future.succeededFuture();
     }
-    return map().compose(map -> map.get("artifact:" + version)).compose(bytes -> {
+    return map().compose(map -> map.get(version.mapKey(ARTIFACT))).compose(bytes -> {
       if (bytes == null) {
         return Future.failedFuture("model " + version + " is neither on disk nor in the cluster's model map");
       }
@@ -98,6 +130,6 @@ public final class ModelCatalog {
 
   /** True when {@code candidate} is at least as new as {@code current} (ids sort by time). */
   public static boolean isNewer(JsonObject candidate, JsonObject current) {
-    return current == null || candidate.getString("version").compareTo(current.getString("version")) >= 0;
+    return current == null || ModelVersion.of(candidate).compareTo(ModelVersion.of(current)) >= 0;
   }
 }
