@@ -8,7 +8,7 @@
 #            /etc/passwd      uid 12000 "app" with home /tmp; /tmp (1777)
 #   natives  /app/native      the jar's linux-x86_64 libraries (ND4J, OpenBLAS, JavaCPP) unpacked once at
 #                             build time; JavaCPP loads them in place (see step 4)
-#   models   /app/models      the model artifact(s) from models/ (<version>.zip + <version>.json)
+#   models   /app/models      the model artifact(s) from models/ (<version>.zip + .onnx + .json)
 #   app      /app/cifar-serve.jar (without the natives), /app/conf/openfaas.json
 # Entrypoint: function mode, no arguments; runs as uid 12000; only /tmp is written (read-only root fs).
 #
@@ -130,6 +130,7 @@ EOF
 # 3. the application
 if compgen -G "$MODELS/*.zip" > /dev/null; then
   cp "$MODELS"/*.zip "$RFS/app/models/"
+  cp "$MODELS"/*.onnx "$RFS/app/models/" 2>/dev/null || log "WARNING: no .onnx in $MODELS: nothing can be served (cifar-serve export writes it)"
   cp "$MODELS"/*.json "$RFS/app/models/" 2>/dev/null || true
 else
   log "WARNING: no model artifact in $MODELS: the function will answer 503 until one is provided"
@@ -159,9 +160,7 @@ log "libnd4j build: ${ND4J_CLASSIFIER:-none}"
 mapfile -t ND4J_ENTRIES < <(printf '%s\n' "${SO_ENTRIES[@]}" | grep "^$ND4J_BINDINGS/$ND4J_CLASSIFIER/" || true)
 mapfile -t OTHER_ENTRIES < <(printf '%s\n' "${SO_ENTRIES[@]}" | grep -v "^$ND4J_BINDINGS/" || true)
 (cd "$NATIVES_TMP" && "$JAVA_HOME/bin/jar" xf "$JAR" "${ND4J_ENTRIES[@]}" "${OTHER_ENTRIES[@]}")
-# libnd4j's onednn builds carry their own oneDNN inside libnd4jcpu.so; org/bytedeco/dnnl (libdnnl.so.2,
-# ~55 MB, and the OpenCL loader it links) is still needed: the service's compiled inference chains
-# (model/OneDnnForward) call oneDNN through JavaCPP's dnnl bindings.
+# libnd4j's onednn builds carry their own oneDNN inside libnd4jcpu.so (no separate libdnnl).
 # flatten, libnd4j's files first; a same-named file elsewhere (e.g. another libgomp.so.1) is skipped:
 # a process maps one library per soname anyway
 for so in "${ND4J_ENTRIES[@]}" "${OTHER_ENTRIES[@]}"; do

@@ -1,12 +1,12 @@
 package cifarserve.bench;
 
-import cifarserve.Main;
+import ai.onnxruntime.OrtEnvironment;
 import cifarserve.data.CifarClasses;
 import cifarserve.data.CifarImages;
-import cifarserve.model.LoadedModel;
+import cifarserve.inference.Predictions;
 import cifarserve.model.ModelRepository;
-import cifarserve.model.Normalization;
-import cifarserve.model.OneDnnForward;
+import cifarserve.model.OnnxModel;
+import java.nio.FloatBuffer;
 import io.vertx.core.json.JsonObject;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
@@ -14,14 +14,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Child-JVM probe: the phases of a cold start, in a fresh JVM, along the path the service takes
- * (engine helpers on, newest artifact from the model folder, {@link LoadedModel#predict}):
+ * (newest servable artifact from the model folder, its ONNX twin in ONNX Runtime as a lane runs it):
  * process spawned (the parent's clock, passed in) → JVM created (the runtime's start time, ms) →
- * {@code main} entered → ND4J backend ready (native libraries loaded, first
- * array created) → model restored → first prediction done. Run it as
+ * {@code main} entered → engine ready (ONNX Runtime's native library loaded, environment created) →
+ * model loaded (SHA-256 checked, session created) → first prediction done. Run it as
  * {@code java -cp cifar-serve.jar cifarserve.bench.ColdStartProbe modelDir=DIR [cifarDir=DIR]}.
  */
 public final class ColdStartProbe {
@@ -31,35 +30,38 @@ public final class ColdStartProbe {
   public static void main(String[] argv) throws Exception {
     Instant mainEntered = Instant.now();
     long cpuAtMain = cpuMillis();
-    Main.enableEngineHelpers();
-    OneDnnForward.loadLibraryInBackground(); // as the inference verticle does when it starts
     Map<String, String> args = ProbeSupport.args(argv);
 
-    Nd4j.create(new float[] {1f, 2f}, new long[] {1, 2}, 'c').sumNumber();
+    OrtEnvironment.getEnvironment();
     Instant backendReady = Instant.now();
     long cpuAtBackend = cpuMillis();
 
     ModelRepository repository = new ModelRepository(Path.of(args.get("modelDir")));
-    LoadedModel model = repository.loadNewest()
-        .orElseThrow(() -> new IllegalStateException("no model artifact in " + repository.directory()));
+    OnnxModel model = repository.loadOnnx(repository.newestServable()
+        .orElseThrow(() -> new IllegalStateException("no servable model artifact in " + repository.directory())),
+        1, Runtime.getRuntime().availableProcessors());
     Instant modelRestored = Instant.now();
     long cpuAtModel = cpuMillis();
 
     byte[] record = firstTestRecord(args.get("cifarDir"));
     byte[] pixels = new byte[CifarImages.PIXELS_PER_IMAGE];
     System.arraycopy(record, 1, pixels, 0, pixels.length);
-    float[][] probabilities = model.predict(Normalization.fromBytes(pixels, 0, 1), 1);
+    FloatBuffer input = OnnxModel.inputBuffer(1);
+    OnnxModel.putUnitPixels(pixels, 0, pixels.length, input);
+    float[][] probabilities = model.predict(0, input, 1);
     Instant firstPrediction = Instant.now();
     long cpuAtFirst = cpuMillis();
 
     long s = System.nanoTime();
-    model.predict(Normalization.fromBytes(pixels, 0, 1), 1);
+    input.clear();
+    OnnxModel.putUnitPixels(pixels, 0, pixels.length, input);
+    model.predict(0, input, 1);
     double secondPredictionMs = ProbeSupport.ms(System.nanoTime() - s);
 
     // The JVM's own creation time (ms); the kernel's process start time is no better (whole-second boot time).
     long jvmStartMillis = ManagementFactory.getRuntimeMXBean().getStartTime();
     long spawnedMicros = Long.parseLong(args.getOrDefault("spawnedAtMicros", "-1"));
-    int predicted = LoadedModel.argMax(probabilities[0]);
+    int predicted = Predictions.argMax(probabilities[0]);
     JsonObject result = new JsonObject()
         .put("spawnedAtMicros", spawnedMicros)
         .put("jvmStartMicros", jvmStartMillis > 0 ? jvmStartMillis * 1000 : null)

@@ -1,20 +1,21 @@
 package cifarserve.bench;
 
-import cifarserve.Main;
 import cifarserve.data.CifarBinaryReader;
 import cifarserve.data.CifarImages;
-import cifarserve.model.LoadedModel;
+import cifarserve.inference.Predictions;
 import cifarserve.model.ModelRepository;
-import cifarserve.model.Normalization;
+import cifarserve.model.OnnxModel;
+import java.nio.FloatBuffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Child-JVM probe: in-process inference with a model artifact, through the service's own
- * {@link LoadedModel#predict} (what the inference verticle's worker calls), timing standardisation +
- * forward pass + copy-out per call.
+ * Child-JVM probe: in-process inference with a model artifact's ONNX twin, as a lane of the inference
+ * verticle runs it ({@link OnnxModel#predict(int, FloatBuffer, int)}: one session of
+ * {@code threads} intra-op threads, default the cores, as the service's default single lane), timing
+ * pixel scaling into the lane's reused buffer + forward pass + copy-out per call.
  *
  * <ul>
  *   <li>single-image latency: {@code latencySamples} calls of one real test image each, after
@@ -30,7 +31,6 @@ public final class InferenceProbe {
   }
 
   public static void main(String[] argv) throws Exception {
-    Main.enableEngineHelpers();
     Map<String, String> args = ProbeSupport.args(argv);
     Path cifarDir = Path.of(args.get("cifarDir"));
     ModelRepository repository = new ModelRepository(Path.of(args.get("modelDir")));
@@ -41,15 +41,19 @@ public final class InferenceProbe {
     int windowImages = ProbeSupport.intArg(args, "windowImages", 512);
     int windowMs = ProbeSupport.intArg(args, "windowMs", 3000);
     String[] batchSizes = args.getOrDefault("batchSizes", "1,8,32,128").split(",");
+    int threads = ProbeSupport.intArg(args, "threads", Runtime.getRuntime().availableProcessors());
 
     CifarImages test = CifarBinaryReader.read(cifarDir.resolve("test_batch.bin")).limit(1024);
-    LoadedModel model = repository.loadNewest()
-        .orElseThrow(() -> new IllegalStateException("no model artifact in " + repository.directory()));
+    OnnxModel model = repository.loadOnnx(repository.newestServable()
+        .orElseThrow(() -> new IllegalStateException("no servable model artifact in " + repository.directory())),
+        1, threads);
+    int largest = java.util.Arrays.stream(batchSizes).mapToInt(b -> Integer.parseInt(b.trim())).max().orElse(1);
+    FloatBuffer input = OnnxModel.inputBuffer(Math.max(1, largest));
 
     System.err.println("model " + model.version() + " restored; warming up");
     int correct = 0;
     for (int i = 0; i < warmup; i++) {
-      predict(model, test, i % test.size(), 1);
+      predict(model, input, test, i % test.size(), 1);
     }
     System.err.println("single-image latency: up to " + latencySamples + " samples");
     double[] latency = new double[latencySamples];
@@ -62,9 +66,9 @@ public final class InferenceProbe {
       }
       int index = i % test.size();
       long s = System.nanoTime();
-      float[][] p = predict(model, test, index, 1);
+      float[][] p = predict(model, input, test, index, 1);
       latency[i] = ProbeSupport.ms(System.nanoTime() - s);
-      if (LoadedModel.argMax(p[0]) == test.label(index)) {
+      if (Predictions.argMax(p[0]) == test.label(index)) {
         correct++;
       }
       taken++;
@@ -79,7 +83,7 @@ public final class InferenceProbe {
       int n = Integer.parseInt(size.trim());
       System.err.println("batched throughput at batch " + n);
       for (int i = 0; i < 3; i++) {
-        predict(model, test, 0, n);
+        predict(model, input, test, 0, n);
       }
       double[] rates = new double[windows];
       double[] callMs = new double[windows];
@@ -94,7 +98,7 @@ public final class InferenceProbe {
           if (from + n > test.size()) {
             from = 0;
           }
-          predict(model, test, from, n);
+          predict(model, input, test, from, n);
           from += n;
           done += n;
           calls++;
@@ -114,6 +118,7 @@ public final class InferenceProbe {
     System.gc();
     ProbeSupport.emit(new JsonObject()
         .put("model", model.version())
+        .put("engine", "onnxruntime, 1 session, " + threads + " intra-op thread(s)")
         .put("modelAccuracy", model.metadata().getValue("accuracy"))
         .put("singleImage", single)
         .put("batched", batched)
@@ -122,7 +127,10 @@ public final class InferenceProbe {
         .put("jvm", ProbeSupport.jvm()));
   }
 
-  private static float[][] predict(LoadedModel model, CifarImages images, int from, int count) {
-    return model.predict(Normalization.fromBytes(images.pixels(), from, count), count);
+  private static float[][] predict(OnnxModel model, FloatBuffer input, CifarImages images, int from, int count) {
+    input.clear();
+    OnnxModel.putUnitPixels(images.pixels(), from * CifarImages.PIXELS_PER_IMAGE, count * CifarImages.PIXELS_PER_IMAGE,
+        input);
+    return model.predict(0, input, count);
   }
 }

@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import org.bytedeco.javacpp.Pointer;
 
 /** Shared by the probes that run in child JVMs: arguments, the result line, memory and CPU readings. */
 final class ProbeSupport {
@@ -71,7 +70,7 @@ final class ProbeSupport {
     return Long.parseLong(line.replaceAll("[^0-9]", ""));
   }
 
-  /** This JVM's memory: resident set (now and peak), Java heap, and JavaCPP's off-heap accounting. */
+  /** This JVM's memory: resident set (now and peak) and Java heap. */
   static JsonObject memory() {
     long[] self = rssAndPeakMb("self");
     Runtime rt = Runtime.getRuntime();
@@ -79,10 +78,7 @@ final class ProbeSupport {
         .put("vmRssMb", self[0])
         .put("vmHwmMb", self[1])
         .put("heapUsedMb", (rt.totalMemory() - rt.freeMemory()) >> 20)
-        .put("heapMaxMb", rt.maxMemory() >> 20)
-        .put("javacppTotalBytesMb", Pointer.totalBytes() >> 20)
-        .put("javacppMaxBytesMb", Pointer.maxBytes() >> 20)
-        .put("javacppMaxPhysicalBytesMb", Pointer.maxPhysicalBytes() >> 20);
+        .put("heapMaxMb", rt.maxMemory() >> 20);
   }
 
   static JsonObject jvm() {
@@ -91,8 +87,7 @@ final class ProbeSupport {
         .put("args", new io.vertx.core.json.JsonArray(ManagementFactory.getRuntimeMXBean().getInputArguments()))
         .put("OMP_NUM_THREADS", System.getenv("OMP_NUM_THREADS"))
         .put("OMP_WAIT_POLICY", System.getenv("OMP_WAIT_POLICY"))
-        .put("OPENBLAS_THREAD_TIMEOUT", System.getenv("OPENBLAS_THREAD_TIMEOUT"))
-        .put("blasThreads", org.nd4j.linalg.factory.Nd4j.factory().blas().getMaxThreads());
+        .put("OPENBLAS_THREAD_TIMEOUT", System.getenv("OPENBLAS_THREAD_TIMEOUT"));
   }
 
   static double ms(long nanos) {

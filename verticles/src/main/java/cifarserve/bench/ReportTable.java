@@ -25,6 +25,11 @@ public final class ReportTable {
       row(sb, "  ms per iteration p50 / p99", String.format("%.0f / %.0f", training.getJsonObject("iterationMs").getDouble("p50Ms"),
           training.getJsonObject("iterationMs").getDouble("p99Ms")));
       row(sb, "  layer helpers", training.getJsonArray("layerHelpers").encode());
+      JsonObject reference = training.getJsonObject("reference");
+      row(sb, "  reference, same run", reference.getBoolean("available")
+          ? String.format("%s: %.1f images/s (DL4J %.2fx)", reference.getString("framework"),
+              reference.getDouble("imagesPerSecond"), training.getDouble("speedupOverReference"))
+          : "not measured: " + reference.getString("reason"));
     }
     JsonObject inference = report.getJsonObject("inference");
     if (inference != null) {
@@ -42,12 +47,12 @@ public final class ReportTable {
     if (cold != null) {
       JsonObject p = cold.getJsonObject("phasesMedian");
       row(sb, "cold start (median of " + cold.getInteger("runs") + " fresh JVMs)", String.format(
-          "%.0f ms total = spawn->main %.0f + ND4J ready %.0f + model restore %.0f + first prediction %.0f",
+          "%.0f ms total = spawn->main %.0f + engine ready %.0f + model load %.0f + first prediction %.0f",
           p.getDouble("totalMs"), p.getDouble("spawnToMainMs"), p.getDouble("backendReadyMs"),
           p.getDouble("modelRestoreMs"), p.getDouble("firstPredictionMs")));
       JsonObject c = cold.getJsonObject("cpuMsMedian");
       row(sb, "  CPU ms per phase (process, all threads)", String.format(
-          "%.0f total = to main %.0f + ND4J %.0f + restore %.0f + first prediction %.0f", c.getDouble("totalMs"),
+          "%.0f total = to main %.0f + engine %.0f + model load %.0f + first prediction %.0f", c.getDouble("totalMs"),
           c.getDouble("toMainMs"), c.getDouble("backendReadyMs"), c.getDouble("modelRestoreMs"),
           c.getDouble("firstPredictionMs")));
       row(sb, "  cold-start JVM", cold.getString("jdk") + " " + cold.getJsonArray("jvmArgs").encode());

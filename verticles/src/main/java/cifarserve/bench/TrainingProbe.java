@@ -105,8 +105,12 @@ public final class TrainingProbe {
         .put("layerHelpers", helpers)
         .put("backend", Nd4j.getBackend().getClass().getSimpleName())
         .put("imagesHeld", all.size() + test.size())
-        .put("memory", ProbeSupport.memory())
-        .put("jvm", ProbeSupport.jvm()));
+        // ND4J's off-heap accounting and BLAS threads: training's figures (the inference probes load no ND4J)
+        .put("memory", ProbeSupport.memory()
+            .put("javacppTotalBytesMb", org.bytedeco.javacpp.Pointer.totalBytes() >> 20)
+            .put("javacppMaxBytesMb", org.bytedeco.javacpp.Pointer.maxBytes() >> 20)
+            .put("javacppMaxPhysicalBytesMb", org.bytedeco.javacpp.Pointer.maxPhysicalBytes() >> 20))
+        .put("jvm", ProbeSupport.jvm().put("blasThreads", Nd4j.factory().blas().getMaxThreads())));
   }
 
   private static DataSet batch(CifarImages images, int from, int count) {

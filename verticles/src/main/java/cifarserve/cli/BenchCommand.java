@@ -10,11 +10,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,7 +47,7 @@ public final class BenchCommand implements Callable<Integer> {
   List<String> trainJvmArgs;
 
   @Option(names = "--serve-jvm-arg", paramLabel = "ARG", description = "JVM options of the inference and cold-start "
-      + "JVMs, replacing the defaults (-Xmx512m, javacpp maxbytes 1g, maxphysicalbytes 2g); repeatable")
+      + "JVMs, replacing the default (-Xmx512m); repeatable")
   List<String> serveJvmArgs;
 
   @Option(names = "--cold-java", paramLabel = "JAVA", description = "java launcher for the cold-start JVMs "
@@ -61,9 +61,13 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--cold-runs", description = "cold starts to measure (default 5, 3 with --quick)")
   int coldRuns;
 
-  @Option(names = "--child-env", paramLabel = "NAME=VALUE", description = "environment of every child JVM, "
-      + "e.g. OMP_NUM_THREADS=2; repeatable")
+  @Option(names = "--child-env", paramLabel = "NAME=VALUE", description = "environment of every child JVM on top "
+      + "of the deployed one (OMP_WAIT_POLICY=PASSIVE, OPENBLAS_THREAD_TIMEOUT=4), e.g. OMP_NUM_THREADS=2; repeatable")
   Map<String, String> childEnv;
+
+  @Option(names = "--bare-env", description = "child JVMs inherit only this shell's environment, without the "
+      + "deployed engine settings (to measure what they are worth)")
+  boolean bareEnv;
 
   @Option(names = "--log-dir", description = "where child JVM logs go (default: a temporary folder)")
   Path logDir;
@@ -86,7 +90,7 @@ public final class BenchCommand implements Callable<Integer> {
           serveJvmArgs != null ? serveJvmArgs : Benchmark.SERVE_JVM_ARGS,
           coldJava != null ? coldJava : Path.of(System.getProperty("java.home"), "bin", "java").toString(),
           coldJvmArgs != null ? coldJvmArgs : List.of(), coldRuns,
-          childEnv != null ? new LinkedHashMap<>(childEnv) : Map.of(),
+          childEnvironment(),
           logDir != null ? logDir : Files.createTempDirectory("cifar-bench-logs-"), commandLine());
       JsonObject report = new Benchmark(options, System.out).run();
       System.out.print(ReportTable.render(report));
@@ -105,6 +109,14 @@ public final class BenchCommand implements Callable<Integer> {
     }
   }
 
+  Map<String, String> childEnvironment() {
+    Map<String, String> env = new TreeMap<>(bareEnv ? Map.of() : Benchmark.DEPLOYED_ENV);
+    if (childEnv != null) {
+      env.putAll(childEnv);
+    }
+    return env;
+  }
+
   private String commandLine() {
     List<String> parts = new ArrayList<>(List.of("java", "-jar", "cifar-serve.jar", "bench"));
     if (quick) {
@@ -118,6 +130,9 @@ public final class BenchCommand implements Callable<Integer> {
     }
     if (coldJvmArgs != null) {
       coldJvmArgs.forEach(a -> parts.add("--cold-jvm-arg=" + a));
+    }
+    if (bareEnv) {
+      parts.add("--bare-env");
     }
     if (childEnv != null) {
       childEnv.forEach((k, v) -> parts.add("--child-env " + k + "=" + v));

@@ -44,16 +44,15 @@ public final class ExportCommand implements Callable<Integer> {
         if (!wanted) {
           continue;
         }
-        try (LoadedModel model = repository.load(metadata)) {
-          JsonObject updated = metadata.copy();
-          byte[] onnx = OnnxArtifacts.exportVerified(model.network(), updated, dataset, dataset.testImages(OnnxArtifacts.VERIFICATION_IMAGES));
-          repository.addOnnx(onnx, updated);
-          System.out.printf("%s: %s (%d bytes, max |ONNX - DL4J| %.2e on %d test images)%n", version,
-              repository.onnxFile(version), onnx.length,
-              updated.getJsonObject("onnxVerification").getDouble("maxAbsDifference"),
-              updated.getJsonObject("onnxVerification").getInteger("testImages"));
-          exported++;
-        }
+        LoadedModel model = repository.load(metadata);
+        JsonObject updated = metadata.copy();
+        byte[] onnx = OnnxArtifacts.exportVerified(model.network(), updated, dataset, dataset.testImages(OnnxArtifacts.VERIFICATION_IMAGES));
+        repository.addOnnx(onnx, updated);
+        System.out.printf("%s: %s (%d bytes, max |ONNX - DL4J| %.2e on %d test images)%n", version,
+            repository.onnxFile(version), onnx.length,
+            updated.getJsonObject("onnxVerification").getDouble("maxAbsDifference"),
+            updated.getJsonObject("onnxVerification").getInteger("testImages"));
+        exported++;
       }
       if (versions != null && exported < versions.size()) {
         System.err.println("error: only " + exported + " of " + versions.size() + " versions found in " + repository.directory());

@@ -4,7 +4,6 @@ import cifarserve.Addresses;
 import cifarserve.data.CifarClasses;
 import cifarserve.inference.ImageBatch;
 import cifarserve.inference.Predictions;
-import cifarserve.model.LoadedModel;
 import cifarserve.model.ModelVersion;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -26,6 +25,7 @@ import io.vertx.ext.web.handler.HttpException;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -174,7 +174,10 @@ public final class HttpVerticle extends VerticleBase {
 
     BodyHandler body = BodyHandler.create(false).setBodyLimit(maxBodyBytes);
     // Admission runs before the body is read, so a request over max_inflight costs no upload.
-    router.post().handler(bodyDeadline);
+    // The deadline is mounted per path: a path-less POST route would make every unknown path a 405.
+    for (String bodyPath : List.of("/v1/classify", "/", "/v2/models/" + MODEL_NAME + "/infer", "/train")) {
+      router.post(bodyPath).handler(bodyDeadline);
+    }
     router.post("/v1/classify").handler(this::admit);
     router.post("/v1/classify").handler(body).handler(this::classify);
     // OpenFaaS invokes a function at its root (faas-cli invoke, /function/NAME): POST / classifies too.
@@ -183,7 +186,9 @@ public final class HttpVerticle extends VerticleBase {
     router.post("/v2/models/" + MODEL_NAME + "/infer").handler(this::admit);
     router.post("/v2/models/" + MODEL_NAME + "/infer").handler(body).handler(this::infer);
     AdminRoutes.mount(router, vertx, config());
-    router.route().last().handler(ctx -> ctx.fail(404));
+    // No route for the path (404), or only for other methods (405): the same JSON error as any failure.
+    router.errorHandler(404, this::onFailure);
+    router.errorHandler(405, this::onFailure);
     return router;
   }
 
@@ -214,7 +219,7 @@ public final class HttpVerticle extends VerticleBase {
     JsonObject body = new JsonObject()
         .put("name", MODEL_NAME)
         .put("versions", current == null ? new JsonArray() : new JsonArray().add(current.getString("version")))
-        .put("platform", "deeplearning4j")
+        .put("platform", "onnxruntime_onnx")
         .put("inputs", new JsonArray().add(new JsonObject().put("name", "input").put("datatype", "FP32")
             .put("shape", new JsonArray().add(-1).add(3).add(32).add(32))
             .put("parameters", new JsonObject().put("layout", "NCHW").put("range", "FP32: 0-1; UINT8: 0-255")
@@ -292,11 +297,11 @@ public final class HttpVerticle extends VerticleBase {
         .compose(this::predict)
         .onSuccess(result -> {
           float[] probabilities = result.rows()[0];
-          int index = LoadedModel.argMax(probabilities);
+          int index = Predictions.argMax(probabilities);
           json(ctx, 200, new JsonObject()
               .put("label", CifarClasses.name(index))
               .put("index", index)
-              .put("probabilities", LoadedModel.probabilitiesJson(probabilities))
+              .put("probabilities", Predictions.probabilitiesJson(probabilities))
               .put("modelVersion", result.version()));
         })
         .onFailure(ctx::fail);
@@ -316,7 +321,7 @@ public final class HttpVerticle extends VerticleBase {
             for (float p : row) {
               probabilities.add((double) p);
             }
-            labels.add(CifarClasses.name(LoadedModel.argMax(row)));
+            labels.add(CifarClasses.name(Predictions.argMax(row)));
           }
           int n = result.rows().length;
           JsonArray outputs = new JsonArray();
@@ -456,7 +461,7 @@ public final class HttpVerticle extends VerticleBase {
     if (status < 400) {
       status = 500;
     }
-    if (status == 413) {
+    if (status == 413 && !(failure instanceof ApiError)) { // an ApiError's 413 says why itself (a batch too large)
       message = "body larger than the limit of " + config().getJsonObject("http", new JsonObject())
           .getLong("maxBodyBytes", 10L << 20) + " bytes";
     }

@@ -42,11 +42,7 @@ public final class ImageDecoder {
       ImageIO.setUseCache(false);
     }
     try (ImageInputStream input = ImageIO.createImageInputStream(new ByteArrayInputStream(encoded))) {
-      Iterator<ImageReader> readers = ImageIO.getImageReaders(input);
-      if (!readers.hasNext()) {
-        throw new UndecodableImageException("body is not a decodable PNG or JPEG image");
-      }
-      ImageReader reader = readers.next();
+      ImageReader reader = pngOrJpegReader(ImageIO.getImageReaders(input));
       try {
         reader.setInput(input, true, true);
         // Check the declared size before decoding: a small file can declare a huge image.
@@ -67,6 +63,23 @@ public final class ImageDecoder {
       throw new UndecodableImageException("image could not be decoded: "
           + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
     }
+  }
+
+  /**
+   * ImageIO picks a reader by the bytes, so a GIF, BMP, TIFF or WBMP would be decoded too: only PNG and
+   * JPEG are the API, and every extra decoder is more parser exposed to untrusted uploads.
+   */
+  private static ImageReader pngOrJpegReader(Iterator<ImageReader> readers)
+      throws IOException, UndecodableImageException {
+    while (readers.hasNext()) {
+      ImageReader reader = readers.next();
+      String format = reader.getFormatName().toLowerCase(java.util.Locale.ROOT);
+      if (format.equals("png") || format.equals("jpeg")) {
+        return reader;
+      }
+      reader.dispose();
+    }
+    throw new UndecodableImageException("body is not a decodable PNG or JPEG image");
   }
 
   static BufferedImage centreSquare(BufferedImage image) {

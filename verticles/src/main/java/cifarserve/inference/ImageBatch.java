@@ -1,8 +1,9 @@
 package cifarserve.inference;
 
 import cifarserve.data.CifarImages;
-import cifarserve.model.Normalization;
+import cifarserve.model.OnnxModel;
 import io.vertx.core.buffer.Buffer;
+import java.nio.FloatBuffer;
 
 /**
  * N CHW images as they travel on the event bus: a 1-byte element type, a 4-byte count, then the
@@ -45,18 +46,15 @@ public record ImageBatch(byte elementType, int count, Buffer pixels) {
     return new ImageBatch(buffer.getByte(0), buffer.getInt(1), buffer.slice(HEADER, buffer.length()));
   }
 
-  /** Standardised model input for these images, written into {@code out} from image {@code at}. */
-  public void standardiseInto(float[] out, int at) {
-    int offset = at * CifarImages.PIXELS_PER_IMAGE;
-    int values = count * CifarImages.PIXELS_PER_IMAGE;
+  /** These images as the model's input (CHW, 0-1), written at {@code out}'s position. */
+  public void writeUnitInto(FloatBuffer out) {
     if (elementType == UINT8) {
-      Normalization.fromBytesInto(pixels.getBytes(), 0, count, out, at);
+      OnnxModel.putUnitPixels(pixels.getBytes(), 0, pixels.length(), out);
       return;
     }
-    float[] unit = new float[values];
+    int values = count * CifarImages.PIXELS_PER_IMAGE;
     for (int i = 0; i < values; i++) {
-      unit[i] = pixels.getFloat(i * 4);
+      out.put(pixels.getFloat(i * 4));
     }
-    System.arraycopy(Normalization.fromUnitFloats(unit), 0, out, offset, values);
   }
 }

@@ -4,12 +4,10 @@ import cifarserve.Addresses;
 import cifarserve.cluster.ClusterDispatch;
 import cifarserve.data.CifarImages;
 import cifarserve.metrics.ServiceMetrics;
-import cifarserve.model.EngineThreads;
-import cifarserve.model.LoadedModel;
 import cifarserve.model.ModelCatalog;
 import cifarserve.model.ModelRepository;
 import cifarserve.model.ModelVersion;
-import cifarserve.model.OneDnnForward;
+import cifarserve.model.OnnxModel;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,6 +22,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -35,22 +34,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Owns the model and runs every prediction, with dynamic batching (as Triton and TorchServe do).
+ * Owns the model and runs every prediction through ONNX Runtime ({@link OnnxModel}), with dynamic
+ * batching (as Triton and TorchServe do).
  *
  * <p>Requests queue on the event loop (bounded: overflow fails at once with 503). Batches run on
- * {@code inference.lanes} worker threads, each limited to {@code inference.threadsPerLane} cores
- * (default: cores / lanes). The default is one lane using every core: on 2 cores, two single-threaded
- * lanes answered c=2 no faster and c=64 18-30 % slower (a lane that takes the whole queue computes it
- * on one core while the other lane idles) for 300 MB more memory (docs/performance.md); more lanes
- * are for larger hosts, where one batch cannot keep every core busy. When a lane is idle, queued
+ * {@code inference.lanes} worker threads, each with its own ONNX Runtime session of
+ * {@code inference.threadsPerLane} intra-op threads (default: cores / lanes) and its own reused input
+ * buffer. The default is one lane using every core; more lanes are for larger hosts, where one batch
+ * cannot keep every core busy. When a lane is idle, queued
  * images go at once: a lone request never waits. While every
  * lane is busy, arrivals accumulate and go together to the next free lane, up to {@code maxBatchSize}
  * images. Only when requests arrive faster than one per {@code maxDelayMs} does a short batch wait (at
  * most {@code maxDelayMs} from its oldest request) for the batch to fill. Requests whose deadline
  * passed while queued are dropped unrun: their caller has already been answered with a timeout.
  *
- * <p>A batch takes a reference to the current model for its whole run ({@link LoadedModel#retain}), so
- * a batch never sees two models; a replaced model is freed when its last batch ends.
+ * <p>A batch takes a reference to the current model for its whole run ({@link OnnxModel#retain}), so
+ * a batch never sees two models; a replaced model's sessions are closed when its last batch ends.
  *
  * <p>In a cluster it also takes work from, and hands work to, the other nodes ({@link ClusterDispatch}:
  * local first, one hop at most, run here if the hop fails), loads the cluster's current model at
@@ -79,7 +78,8 @@ public final class InferenceVerticle extends VerticleBase {
   private double meanGapNanos = Double.MAX_VALUE;
 
   private ModelCatalog catalog;
-  private volatile LoadedModel model;
+  private volatile OnnxModel model;
+  private int threadsPerLane;
   private String loadingVersion;
   private ClusterDispatch cluster;
   private long syncTimer = -1;
@@ -100,10 +100,10 @@ public final class InferenceVerticle extends VerticleBase {
     catalog = new ModelCatalog(vertx, new ModelRepository(Path.of(config().getString("modelDir", "models"))));
     int cores = Runtime.getRuntime().availableProcessors();
     int laneCount = Math.max(1, inference.getInteger("lanes", 1));
-    int threadsPerLane = Math.max(1, inference.getInteger("threadsPerLane", Math.max(1, cores / laneCount)));
+    threadsPerLane = Math.max(1, inference.getInteger("threadsPerLane", Math.max(1, cores / laneCount)));
     for (int i = 0; i < laneCount; i++) {
-      lanes.add(new Lane(vertx.createSharedWorkerExecutor("cifar-inference-" + i, 1, 10, TimeUnit.MINUTES),
-          threadsPerLane));
+      lanes.add(new Lane(i, vertx.createSharedWorkerExecutor("cifar-inference-" + i, 1, 10, TimeUnit.MINUTES),
+          OnnxModel.inputBuffer(maxBatchSize)));
     }
     LOG.info("Inference: {} lane(s) of {} thread(s), maxBatchSize {}, maxDelayMs {}", laneCount, threadsPerLane,
         maxBatchSize, TimeUnit.NANOSECONDS.toMillis(maxDelayNanos));
@@ -125,7 +125,7 @@ public final class InferenceVerticle extends VerticleBase {
       }
     }
     consumers.add(vertx.eventBus().<JsonObject>localConsumer(Addresses.MODEL_INFO, message -> {
-      LoadedModel current = model;
+      OnnxModel current = model;
       if (current == null) {
         message.fail(NOT_READY, "no model loaded yet");
       } else {
@@ -135,7 +135,6 @@ public final class InferenceVerticle extends VerticleBase {
     consumers.add(vertx.eventBus().<JsonObject>consumer(Addresses.MODEL_READY, message -> swapTo(message.body())));
 
     // Load in the background: the HTTP side answers health (and 503 for inference) meanwhile.
-    OneDnnForward.loadLibraryInBackground();
     loadInitialModel().onFailure(e -> LOG.error("Could not load a model at start-up: {}", e.getMessage()));
     return Future.succeededFuture();
   }
@@ -151,7 +150,7 @@ public final class InferenceVerticle extends VerticleBase {
   }
 
   private Future<Void> loadInitialModel() {
-    Future<Optional<JsonObject>> local = vertx.executeBlocking(() -> catalog.repository().newest());
+    Future<Optional<JsonObject>> local = vertx.executeBlocking(() -> catalog.repository().newestServable());
     Future<JsonObject> shared = vertx.isClustered() ? catalog.current() : Future.succeededFuture();
     return Future.all(local, shared).compose(both -> {
       JsonObject best = local.result().orElse(null);
@@ -178,7 +177,7 @@ public final class InferenceVerticle extends VerticleBase {
 
   /** Loads the given artifact (fetching it from the cluster if needed) and makes it current. */
   private Future<Void> swapTo(JsonObject metadata) {
-    LoadedModel current = model;
+    OnnxModel current = model;
     String version;
     try {
       version = ModelVersion.of(metadata).toString();
@@ -194,16 +193,15 @@ public final class InferenceVerticle extends VerticleBase {
     loadingVersion = version;
     long started = System.nanoTime();
     return catalog.ensureLocal(metadata)
-        .compose(v -> vertx.executeBlocking(() -> catalog.repository().load(metadata)))
-        // The first prediction on a thread pays 50-200 ms of native set-up (compiling its chain): pay it
-        // on every lane here, before the model serves, not in a user's request (docs/performance.md).
+        .compose(v -> vertx.executeBlocking(() -> catalog.repository().loadOnnx(metadata, lanes.size(), threadsPerLane)))
+        // A session's first run allocates its buffers and starts its thread pool: pay it on every lane
+        // here, before the model serves, not in a user's request.
         .compose(loaded -> Future.all(lanes.stream().map(lane -> lane.executor.executeBlocking(() -> {
-          lane.limitThreads();
-          loaded.predict(new float[CifarImages.PIXELS_PER_IMAGE], 1);
+          loaded.predict(lane.index, lane.input, 1);
           return null;
         })).toList()).map(loaded).onFailure(e -> loaded.retire()))
         .map(loaded -> {
-          LoadedModel now = model;
+          OnnxModel now = model;
           // Swaps complete on this event loop, one at a time: versions only move forward.
           if (now != null && !ModelCatalog.isNewer(metadata, now.metadata())) {
             loaded.retire();
@@ -234,7 +232,7 @@ public final class InferenceVerticle extends VerticleBase {
   /** A request from this node's HTTP side: run here, or hand it to the cluster when busy. */
   private void onRequest(Message<Buffer> message) {
     ImageBatch images = accept(message);
-    LoadedModel current = model;
+    OnnxModel current = model;
     if (images == null) {
       return;
     }
@@ -259,7 +257,7 @@ public final class InferenceVerticle extends VerticleBase {
   /** A request handed over by a node of the cluster (possibly this one): always runs here. */
   private void onHandedOver(Message<Buffer> message) {
     ImageBatch images = accept(message);
-    LoadedModel current = model;
+    OnnxModel current = model;
     if (images == null) {
       return;
     }
@@ -372,17 +370,14 @@ public final class InferenceVerticle extends VerticleBase {
     runningImages += total;
     batchSizes.record(total);
     lane.executor.executeBlocking(() -> {
-      LoadedModel current = retainCurrentModel();
+      OnnxModel current = retainCurrentModel();
       try {
-        lane.limitThreads();
-        float[] input = new float[total * CifarImages.PIXELS_PER_IMAGE];
-        int at = 0;
+        FloatBuffer input = lane.inputFor(total);
         for (Pending pending : batch) {
-          pending.images().standardiseInto(input, at);
-          at += pending.images().count();
+          pending.images().writeUnitInto(input);
         }
         long started = System.nanoTime();
-        float[][] probabilities = current.predict(input, total);
+        float[][] probabilities = current.predict(lane.index, input, total);
         computeTime.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
         return new BatchResult(current.version(), probabilities);
       } finally {
@@ -407,9 +402,9 @@ public final class InferenceVerticle extends VerticleBase {
   }
 
   /** The current model, with a reference held for one batch (a swap may retire it meanwhile). */
-  private LoadedModel retainCurrentModel() {
+  private OnnxModel retainCurrentModel() {
     while (true) {
-      LoadedModel current = model;
+      OnnxModel current = model;
       if (current.retain()) {
         return current;
       }
@@ -417,20 +412,28 @@ public final class InferenceVerticle extends VerticleBase {
     }
   }
 
-  /** One inference worker thread and whether a batch is running on it (touched on the event loop only). */
+  /**
+   * One inference worker thread, its session index, its input buffer (reused by every batch; only its
+   * thread touches it) and whether a batch is running on it (touched on the event loop only).
+   */
   private static final class Lane {
+    final int index;
     final WorkerExecutor executor;
-    final int threads;
+    FloatBuffer input;
     boolean busy;
 
-    Lane(WorkerExecutor executor, int threads) {
+    Lane(int index, WorkerExecutor executor, FloatBuffer input) {
+      this.index = index;
       this.executor = executor;
-      this.threads = threads;
+      this.input = input;
     }
 
-    /** Called on the lane's own thread: its parallel regions use this lane's share of the cores. */
-    void limitThreads() {
-      EngineThreads.limitCallingThread(threads);
+    /** The lane's buffer, emptied, with room for {@code images} (a batch may exceed maxBatchSize: one big request). */
+    FloatBuffer inputFor(int images) {
+      if (input.capacity() < images * CifarImages.PIXELS_PER_IMAGE) {
+        input = OnnxModel.inputBuffer(images);
+      }
+      return input.clear();
     }
   }
 

@@ -12,9 +12,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Where a node learns which model is current and gets its bytes. The artifact's metadata (key
- * {@code current}) and, in a cluster, its zip (key {@code artifact:<version>}) live in the shared
- * map {@code cifar.models}; with a clustered Vert.x that map is Hazelcast's, so a node that joins
- * later finds the current model there and needs no training. Versions only move forward: the
+ * {@code current}) and, in a cluster, its zip (key {@code artifact:<version>}) and ONNX twin (key
+ * {@code onnx:<version>}) live in the shared map {@code cifar.models}; with a clustered Vert.x that
+ * map is Hazelcast's, so a node that joins later finds the current model there and needs no training.
+ * The bytes travel as Vert.x {@link Buffer}s (no Java serialization) and are checked against the
+ * SHA-256s in the metadata before they are written or served. Versions only move forward: the
  * {@code current} key is only ever replaced by a newer version (compare-and-swap), and the bytes of
  * the version it replaces are then dropped from the map (nodes already have them on disk).
  */
@@ -22,8 +24,9 @@ public final class ModelCatalog {
   private static final Logger LOG = LoggerFactory.getLogger(ModelCatalog.class);
   static final String MAP = "cifar.models";
   static final String CURRENT = "current";
-  /** Map-key prefix of an artifact's zip bytes: {@code artifact:<version>}. */
+  /** Map-key prefixes of an artifact's zip and ONNX bytes: {@code artifact:<version>}, {@code onnx:<version>}. */
   static final String ARTIFACT = "artifact";
+  static final String ONNX = "onnx";
 
   private final Vertx vertx;
   private final ModelRepository repository;
@@ -47,8 +50,11 @@ public final class ModelCatalog {
     return map().compose(map -> {
       Future<Void> bytesStored = Future.succeededFuture();
       if (vertx.isClustered()) {
-        bytesStored = vertx.<Buffer>executeBlocking(() -> Buffer.buffer(Files.readAllBytes(repository.modelFile(version))))
-            .compose(bytes -> map.put(version.mapKey(ARTIFACT), bytes));
+        bytesStored = vertx.<Buffer[]>executeBlocking(() -> new Buffer[] {
+                Buffer.buffer(Files.readAllBytes(repository.modelFile(version))),
+                Buffer.buffer(Files.readAllBytes(repository.onnxFile(version)))})
+            .compose(bytes -> map.put(version.mapKey(ARTIFACT), bytes[0])
+                .compose(v -> map.put(version.mapKey(ONNX), bytes[1])));
       }
       return bytesStored.compose(v -> advanceCurrent(map, metadata));
     }).onSuccess(v -> vertx.eventBus().publish(Addresses.MODEL_READY, metadata));
@@ -82,7 +88,8 @@ public final class ModelCatalog {
           return Future.succeededFuture();
         }
         // The superseded artifact's bytes (~8 MB each) would otherwise pile up in every node's memory.
-        return map.remove(replacedVersion.mapKey(ARTIFACT)).<Void>mapEmpty().recover(e -> Future.succeededFuture());
+        return Future.join(map.remove(replacedVersion.mapKey(ARTIFACT)), map.remove(replacedVersion.mapKey(ONNX)))
+            .<Void>mapEmpty().recover(e -> Future.succeededFuture());
       });
     });
   }
@@ -114,15 +121,21 @@ public final class ModelCatalog {
   /** Makes sure the artifact's files are in the local repository, fetching its bytes from the map. */
   public Future<Void> ensureLocal(JsonObject metadata) {
     ModelVersion version = ModelVersion.of(metadata);
-    if (Files.isRegularFile(repository.metadataFile(version)) && Files.isRegularFile(repository.modelFile(version))) {
+    if (Files.isRegularFile(repository.metadataFile(version)) && Files.isRegularFile(repository.modelFile(version))
+        && Files.isRegularFile(repository.onnxFile(version))) {
       return Future.succeededFuture();
     }
-    return map().compose(map -> map.get(version.mapKey(ARTIFACT))).compose(bytes -> {
-      if (bytes == null) {
-        return Future.failedFuture("model " + version + " is neither on disk nor in the cluster's model map");
+    return map().compose(map -> Future.all(map.get(version.mapKey(ARTIFACT)), map.get(version.mapKey(ONNX))))
+        .compose(both -> {
+      Object zip = both.resultAt(0);
+      Object onnx = both.resultAt(1);
+      if (zip == null || onnx == null) {
+        return Future.failedFuture("model " + version + " is neither on disk nor (with its ONNX twin) in the "
+            + "cluster's model map");
       }
+      // saveBytes checks both against the metadata's SHA-256s before writing anything
       return vertx.executeBlocking(() -> {
-        repository.saveBytes(((Buffer) bytes).getBytes(), metadata);
+        repository.saveBytes(((Buffer) zip).getBytes(), ((Buffer) onnx).getBytes(), metadata.copy());
         return null;
       });
     });

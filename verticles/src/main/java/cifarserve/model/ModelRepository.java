@@ -19,6 +19,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A folder of versioned model artifacts: {@code <version>.zip} (the DL4J network) beside
@@ -32,6 +34,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * configuration (ModelSerializer), which is slower to start.
  */
 public final class ModelRepository {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelRepository.class);
   private final Path directory;
 
   public ModelRepository(Path directory) {
@@ -88,9 +91,21 @@ public final class ModelRepository {
     metadata.put("sha256", ArtifactCheck.sha256(zip));
   }
 
-  /** Stores an artifact received as bytes (from another node), with the same atomicity. */
-  public Path saveBytes(byte[] modelZip, JsonObject metadata) throws IOException {
-    return write(metadata, null, tmpModel -> Files.write(tmpModel, modelZip));
+  /**
+   * Stores an artifact received as bytes (from another node), with the same atomicity, after checking
+   * both against the SHA-256s its metadata records (refused, nothing written, if either differs).
+   */
+  public Path saveBytes(byte[] modelZip, byte[] onnx, JsonObject metadata) throws IOException {
+    ModelVersion version = ModelVersion.of(metadata);
+    String zipSha = metadata.getString("sha256");
+    if (zipSha != null && !zipSha.equalsIgnoreCase(OnnxModel.sha256(modelZip))) {
+      throw new IOException("model " + version + ": received zip's SHA-256 differs from its metadata: refused");
+    }
+    String onnxSha = metadata.getJsonObject("onnx", new JsonObject()).getString("sha256");
+    if (onnxSha == null || !onnxSha.equalsIgnoreCase(OnnxModel.sha256(onnx))) {
+      throw new IOException("model " + version + ": received ONNX file's SHA-256 differs from its metadata: refused");
+    }
+    return write(metadata, onnx, tmpModel -> Files.write(tmpModel, modelZip));
   }
 
   private interface ModelWriter {
@@ -168,6 +183,26 @@ public final class ModelRepository {
 
   public Optional<JsonObject> newest() throws IOException {
     return list().stream().findFirst();
+  }
+
+  /**
+   * The newest intact artifact that can be served: one with an ONNX twin. Older artifacts without one
+   * are skipped with a warning naming the command that converts them.
+   */
+  public Optional<JsonObject> newestServable() throws IOException {
+    for (JsonObject metadata : list()) {
+      if (metadata.getJsonObject("onnx") != null && Files.isRegularFile(onnxFile(ModelVersion.of(metadata)))) {
+        return Optional.of(metadata);
+      }
+      LOG.warn("Model {} has no ONNX twin and cannot be served: run `cifar-serve export {}` to write it",
+          metadata.getString("version"), metadata.getString("version"));
+    }
+    return Optional.empty();
+  }
+
+  /** The artifact's ONNX twin in ONNX Runtime, its SHA-256 checked first (see {@link OnnxModel}). */
+  public OnnxModel loadOnnx(JsonObject metadata, int lanes, int threadsPerLane) throws IOException {
+    return OnnxModel.load(onnxFile(ModelVersion.of(metadata)), metadata, lanes, threadsPerLane);
   }
 
   public LoadedModel load(JsonObject metadata) throws IOException {

@@ -5,6 +5,7 @@ import cifarserve.data.CifarClasses;
 import cifarserve.data.CifarDataset;
 import cifarserve.data.CifarImages;
 import cifarserve.model.CifarCnn;
+import cifarserve.inference.Predictions;
 import cifarserve.model.LoadedModel;
 import cifarserve.model.ModelRepository;
 import cifarserve.model.ModelVersion;
@@ -97,9 +98,6 @@ public final class Trainer {
       if (epochsDone == run.epochs() || run.saveEachEpoch()) {
         last[0] = evaluateAndSave(network, train, test, run, epochsDone, meanLoss, started, progress, curve);
         point.put("testAccuracy", last[0].model().metadata().getDouble("accuracy"));
-        if (run.saveEachEpoch() && epochsDone < run.epochs()) {
-          last[0].model().close();
-        }
       }
       if (checkpointFile != null) {
         Checkpoint.write(checkpointFile, network, new Checkpoint(epochsDone, network.getIterationCount(),
@@ -316,10 +314,7 @@ public final class Trainer {
   }
 
   public static Evaluation evaluate(MultiLayerNetwork network, CifarImages images) {
-    // A snapshot of the weights as they are now; its compiled chains are freed at once, not at some GC.
-    try (LoadedModel snapshot = new LoadedModel(new JsonObject().put("version", "evaluation"), network)) {
-      return evaluate(snapshot, images);
-    }
+    return evaluate(new LoadedModel(new JsonObject().put("version", "evaluation"), network), images);
   }
 
   public static Evaluation evaluate(LoadedModel model, CifarImages images) {
@@ -333,7 +328,7 @@ public final class Trainer {
       for (int i = 0; i < count; i++) {
         int label = images.label(from + i);
         perClassTotal[label]++;
-        if (LoadedModel.argMax(probabilities[i]) == label) {
+        if (Predictions.argMax(probabilities[i]) == label) {
           correct++;
           perClassCorrect[label]++;
         }

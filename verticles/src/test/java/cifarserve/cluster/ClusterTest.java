@@ -159,6 +159,7 @@ class ClusterTest {
     assertThat(training.getString("state")).as("d did not train").isEqualTo("idle");
     assertThat(training.containsKey("lastModel")).isFalse();
     assertThat(d.modelDir.resolve(version + ".zip")).as("artifact fetched from the cluster").isRegularFile();
+    assertThat(d.modelDir.resolve(version + ".onnx")).as("with its ONNX twin").isRegularFile();
   }
 
   @Test

@@ -2,6 +2,7 @@ package cifarserve.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
 
 import cifarserve.TestData;
 import cifarserve.TestModels;
@@ -9,8 +10,8 @@ import cifarserve.TestServers;
 import cifarserve.cli.ServeCommand;
 import cifarserve.data.CifarClasses;
 import cifarserve.data.CifarImages;
-import cifarserve.model.LoadedModel;
-import cifarserve.model.Normalization;
+import cifarserve.inference.Predictions;
+import cifarserve.model.OnnxModel;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -20,6 +21,9 @@ import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import javax.imageio.ImageIO;
@@ -33,18 +37,19 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class HttpApiTest {
   static final long BODY_LIMIT = 1 << 20;
   static final long IMAGE_PIXEL_LIMIT = 4_000_000;
-  static final long BODY_READ_TIMEOUT_MS = 1_500;
+  /** Long: the in-flight test holds requests whose bodies never come (slow bodies: HostileInputTest). */
+  static final long BODY_READ_TIMEOUT_MS = 60_000;
   static final int MAX_INFLIGHT = 16;
   static ServeCommand.Server server;
   static WebClient client;
   static int port;
-  static LoadedModel inProcess;
+  static OnnxModel inProcess;
   static JsonObject metadata;
 
   @BeforeAll
   static void startServer() throws Exception {
     metadata = TestModels.metadata();
-    inProcess = TestModels.repository().load(metadata);
+    inProcess = TestModels.repository().loadOnnx(metadata, 1, 1);
     server = TestServers.start(TestServers.config(TestModels.directory(), new JsonObject()
         .put("http", new JsonObject().put("maxBodyBytes", BODY_LIMIT).put("maxImagePixels", IMAGE_PIXEL_LIMIT)
             .put("bodyReadTimeoutMs", BODY_READ_TIMEOUT_MS).put("maxInflight", MAX_INFLIGHT))));
@@ -56,6 +61,7 @@ class HttpApiTest {
   @AfterAll
   static void stopServer() {
     TestServers.await(server.vertx().close());
+    inProcess.close();
   }
 
   static byte[] record(int index) {
@@ -113,7 +119,7 @@ class HttpApiTest {
     HttpResponse<Buffer> response = post("/v1/classify", "application/octet-stream", Buffer.buffer(cat));
     assertThat(response.statusCode()).isEqualTo(200);
     JsonObject answer = response.bodyAsJsonObject();
-    float[] expected = inProcess.predict(Normalization.fromBytes(cat, 0, 1), 1)[0];
+    float[] expected = inProcess.predictBytes(cat, 0, 1)[0];
     float[] served = probabilities(answer);
     for (int i = 0; i < expected.length; i++) {
       assertThat(served[i]).isCloseTo(expected[i], within(1e-5f));
@@ -123,7 +129,7 @@ class HttpApiTest {
       sum += p;
     }
     assertThat(sum).isCloseTo(1.0, within(1e-4));
-    assertThat(answer.getInteger("index")).isEqualTo(LoadedModel.argMax(expected));
+    assertThat(answer.getInteger("index")).isEqualTo(Predictions.argMax(expected));
     assertThat(answer.getString("label")).isEqualTo(CifarClasses.name(answer.getInteger("index")));
     assertThat(answer.getString("modelVersion")).isEqualTo(metadata.getString("version"));
   }
@@ -173,7 +179,7 @@ class HttpApiTest {
     int n = 64;
     int servedCorrect = 0;
     int inProcessCorrect = 0;
-    float[][] expected = inProcess.predict(Normalization.fromBytes(TestData.testImages().pixels(), 0, n), n);
+    float[][] expected = inProcess.predictBytes(TestData.testImages().pixels(), 0, n);
     List<io.vertx.core.Future<HttpResponse<Buffer>>> answers = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       answers.add(client.post(port, "127.0.0.1", "/v1/classify").putHeader("Content-Type", "application/octet-stream")
@@ -184,7 +190,7 @@ class HttpApiTest {
       assertThat(response.statusCode()).isEqualTo(200);
       int label = TestData.testImages().label(i);
       servedCorrect += response.bodyAsJsonObject().getInteger("index") == label ? 1 : 0;
-      inProcessCorrect += LoadedModel.argMax(expected[i]) == label ? 1 : 0;
+      inProcessCorrect += Predictions.argMax(expected[i]) == label ? 1 : 0;
     }
     assertThat(servedCorrect).isEqualTo(inProcessCorrect);
   }
@@ -365,24 +371,41 @@ class HttpApiTest {
     assertJsonError(post("/v2/models/cifar10-cnn/infer", "application/json", request.toBuffer()), 400, "unknown output");
   }
 
+  /**
+   * Why this waits for /_/ready to say 429 first: the holders' headers travel on new connections and
+   * race the probe on the client's pooled one. A probe admitted before the last holder pushed that
+   * holder out (429) and itself got 200: the test failed inside the class, and alone whenever the
+   * first load of the test images delayed the probe past the holders' body deadline.
+   */
   @Test
-  void trickledBodyGets408AndItsConnectionClosed() throws Exception {
-    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
-      socket.setSoTimeout((int) (BODY_READ_TIMEOUT_MS * 4));
-      var out = socket.getOutputStream();
-      out.write(("POST /v1/classify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
-          + "Content-Length: 3072\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-      long start = System.nanoTime();
-      for (int i = 0; i < 3; i++) {
-        out.write(0);
-        out.flush();
-        Thread.sleep(BODY_READ_TIMEOUT_MS / 3);
+  void serverModeAnswers429BeyondMaxInflightAndRecovers() throws Exception {
+    Buffer cat = Buffer.buffer(record(0));
+    List<Socket> holders = new ArrayList<>();
+    try {
+      // Each holder has sent its headers but not its body: admitted, in flight, until it hangs up.
+      for (int i = 0; i < MAX_INFLIGHT; i++) {
+        Socket socket = new Socket("127.0.0.1", port);
+        holders.add(socket);
+        socket.getOutputStream().write(("POST /v1/classify HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + "Content-Type: application/octet-stream\r\nContent-Length: 3072\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
       }
-      byte[] answer = socket.getInputStream().readAllBytes(); // returns only once the server closes
-      long tookMs = (System.nanoTime() - start) / 1_000_000;
-      String text = new String(answer, java.nio.charset.StandardCharsets.US_ASCII);
-      assertThat(text).startsWith("HTTP/1.1 408").contains("\"error\"");
-      assertThat(tookMs).isLessThan(BODY_READ_TIMEOUT_MS * 3);
+      await().atMost(Duration.ofSeconds(10)).until(() -> readyStatus() == 429);
+      HttpResponse<Buffer> refused = post("/v1/classify", "application/octet-stream", cat);
+      assertJsonError(refused, 429, "max_inflight");
+      assertThat(refused.getHeader("Retry-After")).isEqualTo("1");
+    } finally {
+      for (Socket socket : holders) {
+        socket.close();
+      }
     }
+    // Hung-up holders give their slots back.
+    await().atMost(Duration.ofSeconds(10)).until(() -> readyStatus() == 200);
+    HttpResponse<Buffer> served = post("/v1/classify", "application/octet-stream", cat);
+    assertThat(served.statusCode()).as(served.bodyAsString()).isEqualTo(200);
+  }
+
+  static int readyStatus() {
+    return TestServers.await(client.get(port, "127.0.0.1", "/_/ready").send()).statusCode();
   }
 }

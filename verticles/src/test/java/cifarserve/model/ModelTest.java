@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.within;
 
 import cifarserve.Main;
 import cifarserve.TestData;
-import cifarserve.TestModels;
 import cifarserve.data.CifarImages;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -17,8 +16,6 @@ import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -68,164 +65,6 @@ class ModelTest {
       }
       assertThat(sum).isCloseTo(1.0, within(1e-4));
     }
-  }
-
-  @Test
-  void smallBatchPathMatchesTheNetworksOwnForwardPass() throws Exception {
-    // A trained model, so the dense layers carry real (not freshly initialised) weights.
-    LoadedModel trained = TestModels.repository().loadNewest().orElseThrow();
-    LoadedModel model = new LoadedModel(trained.metadata(), trained.network(), false, true);
-    assertThat(model.hasSmallBatchPath()).isTrue();
-    assertThat(model.usesCompiledChains()).isFalse();
-    for (int count = 1; count <= SmallBatchForward.MAX_IMAGES + 1; count++) {
-      assertMatchesNetworkOutput(model, count);
-    }
-  }
-
-  @Test
-  void compiledChainsMatchTheNetworksOwnForwardPass() throws Exception {
-    LoadedModel model = TestModels.repository().loadNewest().orElseThrow();
-    assertThat(model.usesCompiledChains()).isTrue();
-    // Powers of two run in one chain each; other sizes as a plan of them, some padded (7 = 8, 31 = 32),
-    // some not (2 = 1 + 1, 24 = 16 + 8), and more than the largest chain as several (70 = 64 + 4 + 1 + 1).
-    for (int count : new int[] {1, 2, 3, 7, 24, 31, 45, 64, 70}) {
-      assertMatchesNetworkOutput(model, count);
-    }
-    // Freed chains are compiled again on the next prediction.
-    model.close();
-    assertMatchesNetworkOutput(model, 1);
-  }
-
-  @Test
-  void batchesRunAsTheCheapestPlanOfCompiledChains() {
-    // Measured: the chain for 2 costs 3x the chain for 1; 31 images as 16+8+4+2+1 took 20.6 ms, as 32 16.8 ms.
-    assertThat(LoadedModel.plan(1)).containsExactly(1);
-    assertThat(LoadedModel.plan(2)).containsExactly(1, 1);
-    assertThat(LoadedModel.plan(7)).containsExactly(8);
-    assertThat(LoadedModel.plan(24)).containsExactly(16, 8);
-    assertThat(LoadedModel.plan(31)).containsExactly(32);
-    assertThat(LoadedModel.plan(64)).containsExactly(64);
-    assertThat(LoadedModel.plan(70)).startsWith(64);
-    for (int count = 1; count <= 200; count++) {
-      int[] plan = LoadedModel.plan(count);
-      int capacity = java.util.Arrays.stream(plan).sum();
-      // Every image is covered, no chain is wholly idle, and padding stays below the smallest chain run.
-      assertThat(capacity).as("plan of %d", count).isGreaterThanOrEqualTo(count);
-      assertThat(capacity - plan[plan.length - 1]).as("plan of %d", count).isLessThan(count);
-      for (int size : plan) {
-        assertThat(Integer.bitCount(size)).isEqualTo(1);
-        assertThat(size).isLessThanOrEqualTo(LoadedModel.MAX_COMPILED_BATCH);
-      }
-    }
-  }
-
-  @Test
-  void threadsPredictingAtOnceEachUseTheirOwnChains() throws Exception {
-    LoadedModel model = TestModels.repository().loadNewest().orElseThrow();
-    CifarImages test = TestData.testImages();
-    int images = 40;
-    float[][] expected = new float[images][];
-    for (int i = 0; i < images; i++) {
-      expected[i] = model.predict(Normalization.fromBytes(test.pixels(), i, 1), 1)[0];
-    }
-    // Two lanes' threads at once, each over all images in a different order: shared buffers would mix
-    // one thread's image into the other's answer.
-    java.util.concurrent.ExecutorService lanes = java.util.concurrent.Executors.newFixedThreadPool(2);
-    try {
-      java.util.List<java.util.concurrent.Future<float[][]>> results = new java.util.ArrayList<>();
-      for (int lane = 0; lane < 2; lane++) {
-        boolean reversed = lane == 1;
-        results.add(lanes.submit(() -> {
-          float[][] rows = new float[images][];
-          for (int round = 0; round < 5; round++) {
-            for (int k = 0; k < images; k++) {
-              int i = reversed ? images - 1 - k : k;
-              rows[i] = model.predict(Normalization.fromBytes(test.pixels(), i, 1), 1)[0];
-            }
-          }
-          return rows;
-        }));
-      }
-      for (var result : results) {
-        assertThat(result.get(60, java.util.concurrent.TimeUnit.SECONDS)).isDeepEqualTo(expected);
-      }
-    } finally {
-      lanes.shutdownNow();
-    }
-  }
-
-  @Test
-  void aRetiredModelStaysUsableUntilItsLastPredictionReleasesIt() throws Exception {
-    LoadedModel model = TestModels.repository().loadNewest().orElseThrow();
-    float[] image = Normalization.fromBytes(TestData.testImages().pixels(), 0, 1);
-    float[] before = model.predict(image.clone(), 1)[0];
-    assertThat(model.retain()).isTrue(); // a batch in flight
-    model.retire(); // replaced meanwhile
-    assertThat(model.predict(image.clone(), 1)[0]).isEqualTo(before);
-    model.release(); // the batch ends: now it is freed
-    assertThat(model.retain()).as("a freed model cannot be taken again").isFalse();
-  }
-
-  @Test
-  void compiledChainsAreOnlyBuiltForLayersTheyExpressExactly() {
-    long[] image = {CifarImages.CHANNELS, CifarImages.SIDE, CifarImages.SIDE};
-    try (OneDnnForward chain = OneDnnForward.of(CifarCnn.newNetwork(1), 4, image).orElseThrow()) {
-      assertThat(chain.batchSize()).isEqualTo(4);
-    }
-    // tanh has no fused equivalent here, and batch normalisation is not expressed at all.
-    MultiLayerNetwork tanh = smallNetwork(new ConvolutionLayer.Builder(3, 3).nOut(4)
-        .convolutionMode(org.deeplearning4j.nn.conf.ConvolutionMode.Same)
-        .activation(org.nd4j.linalg.activations.Activation.TANH).build());
-    MultiLayerNetwork batchNorm = smallNetwork(new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build());
-    for (MultiLayerNetwork network : new MultiLayerNetwork[] {tanh, batchNorm}) {
-      assertThat(OneDnnForward.of(network, 1, image)).isEmpty();
-      LoadedModel model = new LoadedModel(new JsonObject().put("version", "t"), network);
-      assertThat(model.usesCompiledChains()).isFalse();
-      assertMatchesNetworkOutput(model, 2); // DL4J's own path still answers
-    }
-  }
-
-  private static MultiLayerNetwork smallNetwork(org.deeplearning4j.nn.conf.layers.Layer first) {
-    MultiLayerNetwork network = new MultiLayerNetwork(new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder()
-        .seed(5)
-        .list()
-        .layer(first)
-        .layer(new OutputLayer.Builder().nOut(10).activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build())
-        .setInputType(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(CifarImages.SIDE, CifarImages.SIDE,
-            CifarImages.CHANNELS))
-        .build());
-    network.init();
-    return network;
-  }
-
-  /** model.predict on real test images equals DL4J's network.output to 1e-5 per probability. */
-  private static void assertMatchesNetworkOutput(LoadedModel model, int count) {
-    CifarImages test = TestData.testImages();
-    float[] input = Normalization.fromBytes(test.pixels(), 3 * count % 100, count);
-    float[][] fast = model.predict(input.clone(), count);
-    INDArray reference = model.network().output(
-        Nd4j.create(input, new long[] {count, CifarImages.CHANNELS, CifarImages.SIDE, CifarImages.SIDE}, 'c'), false);
-    assertThat(fast).hasNumberOfRows(count);
-    for (int i = 0; i < count; i++) {
-      float[] expected = reference.getRow(i).toFloatVector();
-      for (int k = 0; k < expected.length; k++) {
-        assertThat(fast[i][k]).as("image %d of %d, class %d", i, count, k).isCloseTo(expected[k], within(1e-5f));
-      }
-    }
-  }
-
-  @Test
-  void smallBatchPathIsOnlyTakenForPlainDenseTails() {
-    assertThat(SmallBatchForward.of(CifarCnn.newNetwork(1))).isPresent();
-    // A network whose last layer is not an output layer after dense layers has no such path.
-    MultiLayerNetwork convOnly = new MultiLayerNetwork(new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder()
-        .list()
-        .layer(new ConvolutionLayer.Builder(3, 3).nIn(3).nOut(4).build())
-        .layer(new org.deeplearning4j.nn.conf.layers.CnnLossLayer.Builder().build())
-        .setInputType(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(8, 8, 3))
-        .build());
-    convOnly.init();
-    assertThat(SmallBatchForward.of(convOnly)).isEmpty();
   }
 
   @Test

@@ -64,7 +64,7 @@ class ModelVersionTest {
     Path models = Files.createDirectories(dir.resolve("models"));
     ModelRepository repository = new ModelRepository(models);
     JsonObject escape = new JsonObject().put("version", "../escaped");
-    assertThatThrownBy(() -> repository.saveBytes(new byte[] {1}, escape))
+    assertThatThrownBy(() -> repository.saveBytes(new byte[] {1}, new byte[] {2}, escape))
         .isInstanceOf(ModelVersion.InvalidModelVersion.class);
     assertThat(dir.resolve("escaped.zip")).doesNotExist();
     assertThat(dir.resolve("escaped.json")).doesNotExist();
