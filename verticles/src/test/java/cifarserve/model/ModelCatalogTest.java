@@ -60,7 +60,7 @@ class ModelCatalogTest {
     assertThat(Files.readAllBytes(local.onnxFile(version))).isEqualTo(onnx);
     assertThat(local.newestServable().orElseThrow().getString("version")).isEqualTo(version.toString());
     try (OnnxModel model = local.loadOnnx(metadata, 1, 1)) {
-      assertThat(model.version()).isEqualTo(version);
+      assertThat(model.version()).isEqualTo(version.toString());
     }
   }
 
