@@ -39,7 +39,7 @@ MODELS=${MODELS:-$ROOT/models}
 ARCHIVE=${ARCHIVE:-$OUT/cifar-serve-function.tar}
 read -r -a SERVE_ARGS <<< "${SERVE_ARGS:-serve --conf /app/conf/$(basename "$CONF")}"
 
-# Modules: Vert.x + Hazelcast classes in the jar (shared/DESIGN.md) + java.desktop (ImageIO decodes PNG/JPEG)
+# Modules: Vert.x + Hazelcast classes in the jar + java.desktop (ImageIO decodes PNG/JPEG)
 # + jdk.zipfs (zip filesystem for model archives) + jdk.jfr/jdk.management (diagnostics, cheap).
 # Checked with `jdeps --print-module-deps` on the jar and by running the container test.
 MODULES=${MODULES:-java.base,java.logging,java.management,java.naming,java.scripting,java.sql,java.xml,java.desktop,\

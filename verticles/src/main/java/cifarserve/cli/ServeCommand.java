@@ -119,7 +119,7 @@ public final class ServeCommand implements Callable<Integer> {
   }
 
   /** The deployed verticles of one node. */
-  public record Server(Vertx vertx, String httpDeployment, int port, JsonObject config) {
+  public record Server(Vertx vertx, String httpDeployment, int port) {
     public static Future<Server> deploy(Vertx vertx, JsonObject config) {
       DeploymentOptions plain = new DeploymentOptions().setConfig(config);
       HttpVerticle http = new HttpVerticle();
@@ -127,7 +127,7 @@ public final class ServeCommand implements Callable<Integer> {
       return vertx.deployVerticle(new InferenceVerticle(), plain)
           .compose(id -> vertx.deployVerticle(new TrainingVerticle(), plain))
           .compose(id -> vertx.deployVerticle(http, new DeploymentOptions(plain).setThreadingModel(ThreadingModel.EVENT_LOOP)))
-          .map(id -> new Server(vertx, id, http.actualPort(), config));
+          .map(id -> new Server(vertx, id, http.actualPort()));
     }
 
     /**
