@@ -5,6 +5,7 @@ import cifarserve.cluster.ClusterDispatch;
 import cifarserve.metrics.ServiceMetrics;
 import cifarserve.model.ModelCatalog;
 import cifarserve.model.ModelRepository;
+import cifarserve.model.ModelVersion;
 import cifarserve.model.OnnxModel;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -32,10 +33,8 @@ import org.slf4j.LoggerFactory;
  * from other nodes), hands them to the {@link Batcher} that runs {@link OnnxModel} batches, and keeps
  * the served model current (loads the newest artifact, swaps on announcements).
  *
- * <p>In a cluster it also hands work to other nodes when busy ({@link ClusterDispatch}: local first, one
- * hop at most, run here if the hop fails), loads the cluster's current model at start-up (publishing
- * its own if that one is newer), and checks the cluster's model every {@code cluster.modelSyncMs} in
- * case it missed an announcement.
+ * <p>In a cluster it hands work to other nodes when busy ({@link ClusterDispatch}), loads the cluster's
+ * model at start-up (sharing its own if newer) and checks it every {@code cluster.modelSyncMs}.
  */
 public final class InferenceVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceVerticle.class);
@@ -141,7 +140,13 @@ public final class InferenceVerticle extends VerticleBase {
   /** Loads the given artifact (fetching it from the cluster if needed) and makes it current. */
   private Future<Void> swapTo(JsonObject metadata) {
     OnnxModel current = served();
-    String version = metadata.getString("version");
+    String version;
+    try {
+      version = ModelVersion.of(metadata).toString();
+    } catch (ModelVersion.InvalidModelVersion e) {
+      LOG.warn("Ignoring a model announcement: {}", e.getMessage());
+      return Future.succeededFuture();
+    }
     if (current != null && !ModelCatalog.isNewer(metadata, current.metadata())
         || current != null && current.version().equals(version)
         || version.equals(loadingVersion)) {
