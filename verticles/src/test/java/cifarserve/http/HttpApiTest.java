@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import cifarserve.TestData;
 import cifarserve.TestModels;
 import cifarserve.TestServers;
-import cifarserve.cli.ServeCommand;
+import cifarserve.Server;
 import cifarserve.data.CifarClasses;
 import cifarserve.data.CifarImages;
 import cifarserve.inference.Predictions;
@@ -35,7 +35,7 @@ class HttpApiTest {
   static final long IMAGE_PIXEL_LIMIT = 4_000_000;
   static final long BODY_READ_TIMEOUT_MS = 1_500;
   static final int MAX_INFLIGHT = 16;
-  static ServeCommand.Server server;
+  static Server server;
   static WebClient client;
   static int port;
   static OnnxModel inProcess;

@@ -5,7 +5,7 @@ import cifarserve.cluster.ClusterDispatch;
 import cifarserve.data.CifarImages;
 import cifarserve.metrics.ServiceMetrics;
 import cifarserve.model.ModelCatalog;
-import cifarserve.model.ModelRepository;
+import cifarserve.model.ArtifactStore;
 import cifarserve.model.OnnxModel;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -96,7 +96,7 @@ public final class InferenceVerticle extends VerticleBase {
     maxDelayNanos = TimeUnit.MILLISECONDS.toNanos(inference.getInteger("maxDelayMs", 0));
     queueCapacity = inference.getInteger("queueCapacity", 256);
     timeoutNanos = TimeUnit.MILLISECONDS.toNanos(inference.getLong("timeoutMs", 10_000L));
-    catalog = new ModelCatalog(vertx, new ModelRepository(Path.of(config().getString("modelDir", "models"))));
+    catalog = new ModelCatalog(vertx, new ArtifactStore(Path.of(config().getString("modelDir", "models"))));
     int cores = Runtime.getRuntime().availableProcessors();
     int laneCount = Math.max(1, inference.getInteger("lanes", 1));
     threadsPerLane = Math.max(1, inference.getInteger("threadsPerLane", Math.max(1, cores / laneCount)));
