@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HTTP loopback figures of the real service (issue 3, part 3 goals):
+# HTTP loopback figures of the real service:
 #   single-image p50/p99 at concurrency 2, and throughput at concurrency 64,
 # for one or more batcher settings (inference.maxBatchSize:maxDelayMs), each against a fresh
 # `cifar-serve serve` on 127.0.0.1 with an existing model artifact. Bounded in count AND time.
@@ -18,7 +18,8 @@ cd "$(dirname "$0")/.."
 JAR=${JAR:-verticles/target/cifar-serve.jar}
 LOADTEST_JAR=${LOADTEST_JAR:-loadtest/target/cifar-loadtest.jar}
 SERVE_JVM_OPTS=${SERVE_JVM_OPTS:--Xmx512m -Dorg.bytedeco.javacpp.maxbytes=1g -Dorg.bytedeco.javacpp.maxphysicalbytes=2g}
-CIFAR_DIR=${CIFAR_DIR:-/work/cache/cifar/package/cifar-10-batches-bin}
+source bench/env.sh
+CIFAR_DIR=$(cifar_dir)
 MODEL_DIR=models
 OUT=bench/results
 SETTINGS="32:2"

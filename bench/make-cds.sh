@@ -20,7 +20,8 @@ WORKLOAD=probe
 MODEL_DIR=models
 OUT=bench/cds
 CP=${JAR:-$PWD/verticles/target/cifar-serve.jar}
-CIFAR_DIR=${CIFAR_DIR:-/work/cache/cifar/package/cifar-10-batches-bin}
+source bench/env.sh
+CIFAR_DIR=$(cifar_dir)
 JVM_OPTS=${SERVE_JVM_OPTS:--Xmx512m -Dorg.bytedeco.javacpp.maxbytes=1g -Dorg.bytedeco.javacpp.maxphysicalbytes=2g}
 PORT=18095
 while [ $# -gt 0 ]; do
@@ -35,8 +36,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$JDK" in
-  17) JAVA=${JAVA17:-/usr/lib/jvm/java-17-openjdk-amd64/bin/java}; EXT=jsa ;;
-  25) JAVA=${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}; EXT=aot
+  17) JAVA=$(find_java 17); EXT=jsa ;;
+  25) JAVA=$(find_java 25); EXT=aot
       # JDK 25 warns about JavaCPP's System.load without it; the AOT cache needs the SAME value at run time.
       JVM_OPTS="$JVM_OPTS --enable-native-access=ALL-UNNAMED" ;;
   *) echo "-j must be 17 or 25" >&2; exit 2 ;;

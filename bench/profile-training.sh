@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JAR=${JAR:-verticles/target/cifar-serve.jar}
-CIFAR_DIR=${CIFAR_DIR:-/work/cache/cifar/package/cifar-10-batches-bin}
+source bench/env.sh
+CIFAR_DIR=$(cifar_dir)
 TRAIN_JVM_OPTS=${TRAIN_JVM_OPTS:--Xmx1g -Dorg.bytedeco.javacpp.maxbytes=2g -Dorg.bytedeco.javacpp.maxphysicalbytes=3g}
 ITERATIONS=${ITERATIONS:-6}
 OUT=${1:-bench/results}

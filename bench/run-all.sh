@@ -7,8 +7,11 @@ cd "$(dirname "$0")/.."
 MODELS=${1:-models}
 OUT=${2:-bench/results}
 JAR=$(readlink -f "${JAR:-verticles/target/cifar-serve.jar}")
-export CIFAR_DIR=${CIFAR_DIR:-/work/cache/cifar/package/cifar-10-batches-bin}
-J25=${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
+source bench/env.sh
+CIFAR_DIR=$(cifar_dir)
+export CIFAR_DIR
+J25=$(find_java 25)
+export JAVA25=$J25
 SERVE_LIMITS="-Xmx512m -Dorg.bytedeco.javacpp.maxbytes=1g -Dorg.bytedeco.javacpp.maxphysicalbytes=2g"
 CDS_DIR=bench/cds
 mkdir -p "$OUT" "$CDS_DIR"

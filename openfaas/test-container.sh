@@ -120,8 +120,7 @@ WORK=$(mktemp -d /tmp/cifar-fn-test.XXXXXX)
 find_test_batch() {
   local d
   for d in "${CIFAR_DIR:-}" "${CIFAR_CACHE_DIR:+$CIFAR_CACHE_DIR/cifar-10-batches-bin}" \
-           "$ROOT/.cache/cifar/cifar-10-batches-bin" "$HOME/.cache/cifar-serve/cifar-10/cifar-10-batches-bin" \
-           /work/cache/cifar/package/cifar-10-batches-bin; do
+           "$ROOT/.cache/cifar/cifar-10-batches-bin" "$HOME/.cache/cifar-serve/cifar-10/cifar-10-batches-bin"; do
     [[ -n $d && -f $d/test_batch.bin ]] && { echo "$d/test_batch.bin"; return 0; }
   done
   return 1

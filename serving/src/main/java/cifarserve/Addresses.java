@@ -16,8 +16,6 @@ public final class Addresses {
   public static final String TRAINING_CANCEL = "cifar.training.cancel";
   /** Request (local): progress of the current or last training run. */
   public static final String TRAINING_STATUS = "cifar.training.status";
-  /** Publish: training progress snapshots. */
-  public static final String TRAINING_PROGRESS = "cifar.training.progress";
 
   private Addresses() {
   }

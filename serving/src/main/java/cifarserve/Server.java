@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 /** The deployed verticles of one process: inference, whatever the caller adds (training), then HTTP. */
-public record Server(Vertx vertx, String httpDeployment, int port, JsonObject config) {
+public record Server(Vertx vertx, String httpDeployment, int port) {
   private static final Logger LOG = LoggerFactory.getLogger(Server.class);
 
   /** Vert.x options every deployment uses: Micrometer metrics with the Prometheus endpoint. */
@@ -40,7 +40,7 @@ public record Server(Vertx vertx, String httpDeployment, int port, JsonObject co
     }
     return deployed
         .compose(id -> vertx.deployVerticle(http, new DeploymentOptions(plain).setThreadingModel(ThreadingModel.EVENT_LOOP)))
-        .map(id -> new Server(vertx, id, http.actualPort(), config));
+        .map(id -> new Server(vertx, id, http.actualPort()));
   }
 
   /**

@@ -1,45 +1,52 @@
 package cifarserve;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import java.io.File;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The real process: SIGTERM during a burst lets every accepted request finish, then exits 0. */
+/**
+ * The real process: SIGTERM while requests are in flight lets every one finish, then exits 0. No
+ * sleeps: each step waits (bounded) for the state it needs, as the server itself reports it.
+ */
 class GracefulShutdownTest {
+  /** Logged by the signal handler before the drain starts. */
+  static final String SIGTERM_LOGGED = "SIGTERM received";
+
   @Test
   void aConnectionAcceptedBeforeSigtermStillGetsItsAnswer() throws Exception {
     int port = TestServers.freePort();
-    Process process = startServer(port, "target/graceful-shutdown-late-request.log");
+    Path log = Path.of("target/graceful-shutdown-late-request.log");
+    Process process = startServer(port, log, 64);
     Vertx vertx = Vertx.vertx();
     try {
       WebClient client = WebClient.create(vertx);
       TestServers.pollJson(client, port, "/v2/health/ready", body -> body.getBoolean("ready", false), 120_000);
+      long before = activeConnections(client, port);
       byte[] cat = TestData.testImages().image(0);
       long sigterm;
       try (Socket socket = new Socket("127.0.0.1", port)) {
         socket.setSoTimeout(30_000);
-        // The connection is accepted, its request not yet sent: no request is open when SIGTERM comes.
-        Thread.sleep(200);
+        // The server has accepted the connection; its request is not sent yet: none is open at SIGTERM.
+        await().atMost(Duration.ofSeconds(10)).until(() -> activeConnections(client, port) > before);
         sigterm = System.nanoTime();
         process.destroy();
-        Thread.sleep(150);
+        awaitLogged(log, SIGTERM_LOGGED);
         OutputStream out = socket.getOutputStream();
-        out.write(("POST /v1/classify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
-            + "Content-Length: " + cat.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(head(cat.length));
         out.write(cat);
         out.flush();
         String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
@@ -61,46 +68,76 @@ class GracefulShutdownTest {
   @Test
   void sigtermDrainsInFlightRequestsAndExitsZero() throws Exception {
     int port = TestServers.freePort();
-    Process process = startServer(port, "target/graceful-shutdown-server.log");
+    int burst = 48;
+    Path log = Path.of("target/graceful-shutdown-server.log");
+    // The in-flight limit equals the burst, so /_/ready says 429 exactly when all of it is in flight.
+    Process process = startServer(port, log, burst);
     Vertx vertx = Vertx.vertx();
+    List<Socket> requests = new ArrayList<>();
     try {
-      WebClient client = WebClient.create(vertx, new WebClientOptions(), new PoolOptions().setHttp1MaxSize(64));
+      WebClient client = WebClient.create(vertx);
       TestServers.pollJson(client, port, "/v2/health/ready", body -> body.getBoolean("ready", false), 120_000);
-
       byte[] cat = TestData.testImages().image(0);
-      int burst = 48;
-      List<Future<HttpResponse<Buffer>>> answers = new ArrayList<>();
+      // Headers now, bodies after SIGTERM: every request is admitted and open when the signal comes.
       for (int i = 0; i < burst; i++) {
-        answers.add(client.post(port, "127.0.0.1", "/v1/classify")
-            .putHeader("Content-Type", "application/octet-stream").sendBuffer(Buffer.buffer(cat)));
+        Socket socket = new Socket("127.0.0.1", port);
+        requests.add(socket);
+        socket.setSoTimeout(30_000);
+        socket.getOutputStream().write(head(cat.length));
+        socket.getOutputStream().flush();
       }
-      // Let the burst reach the server (connections open, requests sent), then SIGTERM it.
-      Thread.sleep(300);
+      await().atMost(Duration.ofSeconds(30)).until(() -> TestServers.await(client.get(port, "127.0.0.1", "/_/ready")
+          .send()).statusCode() == 429);
       process.destroy();
-
+      awaitLogged(log, SIGTERM_LOGGED);
+      for (Socket socket : requests) {
+        socket.getOutputStream().write(cat);
+        socket.getOutputStream().flush();
+      }
       int ok = 0;
-      for (Future<HttpResponse<Buffer>> answer : answers) {
-        HttpResponse<Buffer> response = TestServers.await(answer);
-        assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
+      for (Socket socket : requests) {
+        String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        assertThat(answer).startsWith("HTTP/1.1 200").contains("\"label\":");
         ok++;
       }
       assertThat(ok).isEqualTo(burst);
       assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("process exits after draining").isTrue();
       assertThat(process.exitValue()).isZero();
     } finally {
+      for (Socket socket : requests) {
+        socket.close();
+      }
       process.destroyForcibly();
       TestServers.await(vertx.close());
     }
   }
 
-  private static Process startServer(int port, String log) throws java.io.IOException {
+  private static byte[] head(int contentLength) {
+    return ("POST /v1/classify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+        + "Content-Length: " + contentLength + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /** Open HTTP connections, as the server's own Prometheus gauge counts them. */
+  static long activeConnections(WebClient client, int port) {
+    String metrics = TestServers.await(client.get(port, "127.0.0.1", "/metrics").send()).bodyAsString();
+    return metrics.lines().filter(line -> line.startsWith("vertx_http_server_active_connections"))
+        .mapToLong(line -> (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
+  }
+
+  static void awaitLogged(Path log, String text) {
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
+        .until(() -> Files.exists(log) && Files.readString(log, StandardCharsets.ISO_8859_1).contains(text));
+  }
+
+  private static Process startServer(int port, Path log, int maxInflight) throws IOException {
     ProcessBuilder builder = new ProcessBuilder(
         System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
         "-Xmx1g", "-cp", System.getProperty("java.class.path"), "cifarserve.Main", "serve")
         .redirectErrorStream(true)
-        .redirectOutput(new File(log));
+        .redirectOutput(log.toFile());
     builder.environment().put("MODEL_DIR", TestModels.directory().toAbsolutePath().toString());
     builder.environment().put("HTTP_PORT", String.valueOf(port));
+    builder.environment().put("HTTP_MAX_INFLIGHT", String.valueOf(maxInflight));
     builder.environment().put("TRAIN_ON_START", "false");
     return builder.start();
   }

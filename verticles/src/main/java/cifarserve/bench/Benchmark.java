@@ -39,7 +39,7 @@ public final class Benchmark {
   public static final Map<String, String> DEPLOYED_ENV = Map.of("OMP_WAIT_POLICY", "PASSIVE",
       "OPENBLAS_THREAD_TIMEOUT", "4");
 
-  /** Goals of issue 3. */
+  /** The speed goals the report compares with (docs/performance.md). */
   static final double GOAL_TRAIN_IMAGES_PER_S = 1000;
   static final double GOAL_BATCHED_IMAGES_PER_S = 470;
   static final double GOAL_COLD_START_MS = 1000;

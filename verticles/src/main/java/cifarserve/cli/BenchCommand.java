@@ -51,7 +51,7 @@ public final class BenchCommand implements Callable<Integer> {
   List<String> serveJvmArgs;
 
   @Option(names = "--cold-java", paramLabel = "JAVA", description = "java launcher for the cold-start JVMs "
-      + "(default: this one), e.g. /usr/lib/jvm/temurin-25-jdk-amd64/bin/java")
+      + "(default: this one), e.g. a JDK 25's bin/java for its AOT cache")
   String coldJava;
 
   @Option(names = "--cold-jvm-arg", paramLabel = "ARG", description = "extra option for the cold-start JVMs, e.g. "

@@ -27,7 +27,7 @@ public record AccuracyGate(boolean enabled, double minAccuracy, double tolerance
     if (meta.getInteger("testImages", 0) == fullTestSet.size()) {
       return meta.getDouble("accuracy");
     }
-    return Trainer.evaluate(candidate, fullTestSet).accuracy();
+    return Evaluation.of(candidate, fullTestSet).accuracy();
   }
 
   /** Why the candidate is refused, or empty when it may be announced. */

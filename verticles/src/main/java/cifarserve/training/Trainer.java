@@ -5,10 +5,8 @@ import cifarserve.data.CifarClasses;
 import cifarserve.data.CifarDataset;
 import cifarserve.data.CifarImages;
 import cifarserve.model.CifarCnn;
-import cifarserve.inference.Predictions;
 import cifarserve.model.LoadedModel;
 import cifarserve.model.ModelRepository;
-import cifarserve.model.Normalization;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -122,7 +120,7 @@ public final class Trainer {
     long trainingNanos = System.nanoTime() - started;
     progress.accept(TrainingProgress.phase(TrainingProgress.EVALUATING, options.epochs(), seconds(started),
         "evaluating on " + test.size() + " test images after epoch " + epochsDone));
-    Evaluation evaluation = evaluate(network, test);
+    Evaluation evaluation = Evaluation.of(network, test);
     JsonObject metadata = metadata(options, epochsDone, train.size(), test.size(), evaluation, loss, trainingNanos)
         .put("curve", curve.copy());
     progress.accept(TrainingProgress.phase(TrainingProgress.SAVING, options.epochs(), seconds(started),
@@ -158,13 +156,13 @@ public final class Trainer {
       long lastReport = 0;
       long done = (long) (firstEpoch - 1) * batches;
       for (int epoch = 1; epoch <= options.epochs(); epoch++) {
-        int[] order = shuffledIndices(train.size(), random);
+        int[] order = Minibatches.shuffledIndices(train.size(), random);
         long epochSeed = random.nextLong();
         if (epoch < firstEpoch) {
           continue; // a resumed run replays the random stream of the epochs done: the same batches follow
         }
         CompletableFuture<DataSet> next = CompletableFuture.supplyAsync(
-            () -> batch(train, order, 0, batchSize, options.horizontalFlip(), options.cropPadding(), new Random(epochSeed)),
+            () -> Minibatches.batch(train, order, 0, batchSize, options.horizontalFlip(), options.cropPadding(), new Random(epochSeed)),
             prefetcher);
         Random flips = new Random(epochSeed + 1);
         double epochLoss = 0;
@@ -177,7 +175,7 @@ public final class Trainer {
             int from = (b + 1) * batchSize;
             long flipSeed = flips.nextLong();
             next = CompletableFuture.supplyAsync(
-                () -> batch(train, order, from, batchSize, options.horizontalFlip(), options.cropPadding(),
+                () -> Minibatches.batch(train, order, from, batchSize, options.horizontalFlip(), options.cropPadding(),
                     new Random(flipSeed)), prefetcher);
           }
           network.fit(current);
@@ -208,20 +206,6 @@ public final class Trainer {
     }
   }
 
-  static int[] shuffledIndices(int size, Random random) {
-    int[] order = new int[size];
-    for (int i = 0; i < size; i++) {
-      order[i] = i;
-    }
-    for (int i = size - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1);
-      int tmp = order[i];
-      order[i] = order[j];
-      order[j] = tmp;
-    }
-    return order;
-  }
-
   /** Minibatches in one pass over the images (the last one may be short). */
   static int batchesPerEpoch(int images, int batchSize) {
     return (images + batchSize - 1) / batchSize;
@@ -239,110 +223,6 @@ public final class Trainer {
     }
     int warmup = (int) Math.round(options.warmupEpochs() * batchesPerEpoch);
     return new WarmupCosineSchedule(options.learningRate(), 0, warmup, total);
-  }
-
-  /**
-   * One minibatch: standardised images (randomly mirrored and shifted by up to {@code cropPadding}
-   * pixels when asked, as CIFAR's "pad and random crop") and one-hot labels.
-   */
-  static DataSet batch(CifarImages images, int[] order, int from, int batchSize, boolean flip, int cropPadding,
-                       Random random) {
-    int count = Math.min(batchSize, order.length - from);
-    byte[] pixels = new byte[count * CifarImages.PIXELS_PER_IMAGE];
-    float[] labels = new float[count * CifarClasses.COUNT];
-    for (int i = 0; i < count; i++) {
-      int index = order[from + i];
-      int offset = i * CifarImages.PIXELS_PER_IMAGE;
-      if (cropPadding > 0) {
-        int span = 2 * cropPadding + 1;
-        shifted(images.pixels(), index * CifarImages.PIXELS_PER_IMAGE, pixels, offset,
-            random.nextInt(span) - cropPadding, random.nextInt(span) - cropPadding);
-      } else {
-        System.arraycopy(images.pixels(), index * CifarImages.PIXELS_PER_IMAGE, pixels, offset,
-            CifarImages.PIXELS_PER_IMAGE);
-      }
-      if (flip && random.nextBoolean()) {
-        mirror(pixels, offset);
-      }
-      labels[i * CifarClasses.COUNT + images.label(index)] = 1f;
-    }
-    float[] features = Normalization.fromBytes(pixels, 0, count);
-    return new DataSet(
-        Nd4j.create(features, new long[] {count, CifarImages.CHANNELS, CifarImages.SIDE, CifarImages.SIDE}, 'c'),
-        Nd4j.create(labels, new long[] {count, CifarClasses.COUNT}, 'c'));
-  }
-
-  /**
-   * Copies one CHW image moved by (dx, dy) pixels, zero (black) where it moved in from outside: the same
-   * as a 32x32 crop at offset (padding + dx, padding + dy) of the image zero-padded on every side.
-   */
-  static void shifted(byte[] source, int sourceOffset, byte[] target, int targetOffset, int dx, int dy) {
-    int side = CifarImages.SIDE;
-    java.util.Arrays.fill(target, targetOffset, targetOffset + CifarImages.PIXELS_PER_IMAGE, (byte) 0);
-    int fromX = Math.max(0, -dx);
-    int toX = Math.min(side, side - dx);
-    if (fromX >= toX) {
-      return;
-    }
-    for (int c = 0; c < CifarImages.CHANNELS; c++) {
-      for (int y = Math.max(0, -dy); y < Math.min(side, side - dy); y++) {
-        int plane = c * side * side;
-        System.arraycopy(source, sourceOffset + plane + (y + dy) * side + fromX + dx,
-            target, targetOffset + plane + y * side + fromX, toX - fromX);
-      }
-    }
-  }
-
-  /** Horizontal flip of one CHW image in place: a label-preserving augmentation for CIFAR-10. */
-  static void mirror(byte[] chw, int offset) {
-    int side = CifarImages.SIDE;
-    for (int row = 0; row < CifarImages.CHANNELS * side; row++) {
-      int start = offset + row * side;
-      for (int left = 0, right = side - 1; left < right; left++, right--) {
-        byte tmp = chw[start + left];
-        chw[start + left] = chw[start + right];
-        chw[start + right] = tmp;
-      }
-    }
-  }
-
-  /** Accuracy (overall and per class) of a model on labelled images. */
-  public record Evaluation(double accuracy, int correct, int total, double[] perClassAccuracy) {
-    public JsonObject perClassJson() {
-      JsonObject json = new JsonObject();
-      for (int c = 0; c < CifarClasses.COUNT; c++) {
-        json.put(CifarClasses.name(c), Math.round(perClassAccuracy[c] * 10000) / 10000.0);
-      }
-      return json;
-    }
-  }
-
-  public static Evaluation evaluate(MultiLayerNetwork network, CifarImages images) {
-    return evaluate(new LoadedModel(new JsonObject().put("version", "evaluation"), network), images);
-  }
-
-  public static Evaluation evaluate(LoadedModel model, CifarImages images) {
-    int chunk = 250;
-    int correct = 0;
-    int[] perClassTotal = new int[CifarClasses.COUNT];
-    int[] perClassCorrect = new int[CifarClasses.COUNT];
-    for (int from = 0; from < images.size(); from += chunk) {
-      int count = Math.min(chunk, images.size() - from);
-      float[][] probabilities = model.predict(Normalization.fromBytes(images.pixels(), from, count), count);
-      for (int i = 0; i < count; i++) {
-        int label = images.label(from + i);
-        perClassTotal[label]++;
-        if (Predictions.argMax(probabilities[i]) == label) {
-          correct++;
-          perClassCorrect[label]++;
-        }
-      }
-    }
-    double[] perClass = new double[CifarClasses.COUNT];
-    for (int c = 0; c < CifarClasses.COUNT; c++) {
-      perClass[c] = perClassTotal[c] == 0 ? 0 : perClassCorrect[c] / (double) perClassTotal[c];
-    }
-    return new Evaluation(images.size() == 0 ? 0 : correct / (double) images.size(), correct, images.size(), perClass);
   }
 
   private JsonObject metadata(TrainingOptions options, int epochs, int trainImages, int testImages,

@@ -240,7 +240,6 @@ public final class TrainingVerticle extends VerticleBase {
         progress = TrainingProgress.phase(TrainingProgress.FAILED, options.epochs(), progress.elapsedSeconds(),
             wasCancelled ? "training cancelled" : "training failed; details are in the node's log");
       }
-      vertx.eventBus().publish(Addresses.TRAINING_PROGRESS, progress.toJson());
       running.set(false);
       lock.release();
     });
@@ -256,10 +255,9 @@ public final class TrainingVerticle extends VerticleBase {
         : vertx.executeBlocking(() -> catalog.repository().newest().orElse(null)));
   }
 
-  /** Called on the training thread: keep it cheap; the event bus is thread-safe. */
+  /** Called on the training thread: GET /train/status and the training gauges read the latest snapshot. */
   private void report(TrainingProgress snapshot) {
     progress = snapshot;
-    vertx.eventBus().publish(Addresses.TRAINING_PROGRESS, snapshot.toJson());
   }
 
   private static JsonObject summary(JsonObject meta) {

@@ -26,9 +26,9 @@ class CheckpointTest {
     var schedule = Trainer.learningRate(options, 640);
     MultiLayerNetwork trained = CifarCnn.newNetwork(1, schedule);
     CifarImages images = TestData.testImages().limit(64);
-    int[] order = Trainer.shuffledIndices(64, new Random(1));
+    int[] order = Minibatches.shuffledIndices(64, new Random(1));
     for (int i = 0; i < 3; i++) {
-      trained.fit(Trainer.batch(images, order, 0, 32, true, 4, new Random(i)));
+      trained.fit(Minibatches.batch(images, order, 0, 32, true, 4, new Random(i)));
     }
     Path file = dir.resolve("run.ckpt");
     Checkpoint state = new Checkpoint(1, trained.getIterationCount(), 12.5, options.toJson(), "cmd",

@@ -29,7 +29,7 @@ class TrainerTest {
   void mirrorFlipsEveryRowOfEveryChannel() {
     byte[] image = TestData.testImages().image(0);
     byte[] flipped = image.clone();
-    Trainer.mirror(flipped, 0);
+    Minibatches.mirror(flipped, 0);
     for (int c = 0; c < 3; c++) {
       for (int y = 0; y < 32; y++) {
         for (int x = 0; x < 32; x++) {
@@ -42,9 +42,9 @@ class TrainerTest {
   @Test
   void batchesHoldOneHotLabelsOfTheShuffledImages() {
     CifarImages images = TestData.testImages().limit(100);
-    int[] order = Trainer.shuffledIndices(100, new Random(1));
+    int[] order = Minibatches.shuffledIndices(100, new Random(1));
     assertThat(order).containsExactlyInAnyOrder(java.util.stream.IntStream.range(0, 100).toArray());
-    var batch = Trainer.batch(images, order, 96, 64, false, 0, new Random(2));
+    var batch = Minibatches.batch(images, order, 96, 64, false, 0, new Random(2));
     assertThat(batch.numExamples()).isEqualTo(4);
     assertThat(batch.getFeatures().shape()).containsExactly(4, 3, 32, 32);
     for (int i = 0; i < 4; i++) {

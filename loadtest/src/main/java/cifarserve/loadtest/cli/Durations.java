@@ -39,9 +39,4 @@ public final class Durations {
     }
     return Duration.ofNanos(Math.round(value * factorMillis * 1_000_000d));
   }
-
-  /** Seconds with millisecond resolution, for printing. */
-  public static String format(Duration d) {
-    return String.format(Locale.ROOT, "%.3fs", d.toNanos() / 1e9);
-  }
 }

@@ -2,22 +2,16 @@ package cifarserve.loadtest.cli;
 
 import cifarserve.loadtest.generator.PhasePlan;
 import cifarserve.loadtest.generator.RequestSpec;
-import cifarserve.loadtest.payload.CifarRecords;
 import cifarserve.loadtest.payload.PayloadSource;
-import cifarserve.loadtest.report.CsvReport;
 import cifarserve.loadtest.resources.ProcessProbe;
-import cifarserve.loadtest.report.HtmlReport;
-import cifarserve.loadtest.report.JsonReport;
 import cifarserve.loadtest.report.TextSummary;
 import cifarserve.loadtest.run.ClientTransport;
 import cifarserve.loadtest.run.LoadTestRun;
 import cifarserve.loadtest.run.LoadTestSettings;
 import cifarserve.loadtest.run.RunResult;
 import io.vertx.core.http.HttpMethod;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.AbstractMap;
@@ -30,6 +24,7 @@ import cifarserve.loadtest.experiment.ExperimentCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -115,59 +110,6 @@ public final class LoadTestCommand implements Callable<Integer> {
       description = "Width of per-interval rows and plots (default ${DEFAULT-VALUE}).")
   String interval;
 
-  @Option(names = "--body-file", paramLabel = "FILE", description = "Request body (POST unless -m).")
-  Path bodyFile;
-
-  @Option(names = "--cifar-records", paramLabel = "N",
-      description = "Send the first N images of CIFAR-10 test_batch.bin in rotation and report accuracy from the answers' \"index\".")
-  Integer cifarRecords;
-
-  @Option(names = "--cifar-file", paramLabel = "PATH", description = "The CIFAR-10 batch file (default: $CIFAR_DIR/test_batch.bin).")
-  Path cifarFile;
-
-  @Option(names = "--cifar-format", paramLabel = "png|raw", defaultValue = "png",
-      description = "Images as PNG (image/png) or raw 3072-byte records (application/octet-stream); default ${DEFAULT-VALUE}.")
-  String cifarFormat;
-
-  @Option(names = "--pid", paramLabel = "PID", description = "Sample this process's CPU and RSS from /proc.")
-  Long pid;
-
-  @Option(names = "--cgroup", paramLabel = "PATH", description = "Sample this cgroup (v2 or v1): a directory or a path under /sys/fs/cgroup.")
-  String cgroup;
-
-  @Option(names = "--container", paramLabel = "NAME", description = "Sample this Docker container (resolved with docker inspect).")
-  String container;
-
-  @Option(names = "--metrics", description = "Also scrape the target's Prometheus endpoint at <scheme://host:port>/metrics.")
-  boolean metrics;
-
-  @Option(names = "--metrics-url", paramLabel = "URL", description = "Scrape this Prometheus endpoint (CPU, JVM heap).")
-  URI metricsUrl;
-
-  @Option(names = "--sample-interval", paramLabel = "D", defaultValue = "250ms",
-      description = "Resource sampling interval (default ${DEFAULT-VALUE}).")
-  String sampleInterval;
-
-  @Option(names = "--idle-before", paramLabel = "D", defaultValue = "2s",
-      description = "Sample the idle target this long before the load (default ${DEFAULT-VALUE}; only when sampling).")
-  String idleBefore;
-
-  @Option(names = "--idle-after", paramLabel = "D", defaultValue = "2s",
-      description = "Keep sampling this long after the load (default ${DEFAULT-VALUE}; only when sampling).")
-  String idleAfter;
-
-  @Option(names = "--json", paramLabel = "FILE", description = "Write the full result as JSON.")
-  Path json;
-
-  @Option(names = "--csv", paramLabel = "FILE", description = "Write one CSV row per interval (latency, throughput, CPU, memory).")
-  Path csv;
-
-  @Option(names = "--csv-requests", paramLabel = "FILE", description = "Write one CSV row per measured request.")
-  Path csvRequests;
-
-  @Option(names = "--report", paramLabel = "DIR", description = "Write DIR/index.html with plots (PNG, also embedded).")
-  Path report;
-
   @Option(names = "--progress", paramLabel = "auto|always|never", defaultValue = "auto",
       description = "Progress bar on stderr after 3 s; auto = only on a terminal and not under CI (default ${DEFAULT-VALUE}).")
   String progress;
@@ -175,6 +117,15 @@ public final class LoadTestCommand implements Callable<Integer> {
   @Option(names = "--max-failures", paramLabel = "N|P%",
       description = "Exit 1 when failed requests exceed this count (3) or share of finished requests (2.5%%). Failures: timeouts, connection errors, non-2xx, other.")
   String maxFailures;
+
+  @Mixin
+  PayloadOptions payload = new PayloadOptions();
+
+  @Mixin
+  SamplingOptions sampling = new SamplingOptions();
+
+  @Mixin
+  OutputOptions outputs = new OutputOptions();
 
   /** The configured picocli command line (used by Main and by tests). */
   public static CommandLine commandLine() {
@@ -204,7 +155,7 @@ public final class LoadTestCommand implements Callable<Integer> {
       // Bad values and contradictions are usage errors (exit 2), found before anything is sent.
       throw new CommandLine.ParameterException(spec.commandLine(), invalid.getMessage(), invalid);
     }
-    for (Path out : new Path[] {json, csv, csvRequests}) {
+    for (Path out : new Path[] {outputs.json, outputs.csv, outputs.csvRequests}) {
       if (out != null) {
         LoadTestRun.checkWritable(out);
       }
@@ -212,18 +163,7 @@ public final class LoadTestCommand implements Callable<Integer> {
     RunResult result = new LoadTestRun(settings, System.err).execute();
     PrintWriter out = spec.commandLine().getOut();
     TextSummary.print(result, out);
-    if (json != null) {
-      JsonReport.write(result, json);
-    }
-    if (csv != null) {
-      CsvReport.writeIntervals(result, csv);
-    }
-    if (csvRequests != null) {
-      CsvReport.writeRequests(result, csvRequests);
-    }
-    if (report != null) {
-      HtmlReport.write(result, report);
-    }
+    outputs.write(result);
     if (budget != null && budget.exceededBy(result.measured().failures(), result.measured().finished())) {
       spec.commandLine().getErr().printf(Locale.ROOT, "cifar-loadtest: %d failed of %d (%.2f%%) exceeds --max-failures %s%n",
           result.measured().failures(), result.measured().finished(), result.failurePercent(), budget);
@@ -239,8 +179,8 @@ public final class LoadTestCommand implements Callable<Integer> {
       throw new IllegalArgumentException("URL must be http://host[:port]/path, got '" + url + "'");
     }
     double ratePerSecond = rate == null ? 0 : parseRate(rate);
-    if (pid != null) {
-      ProcessProbe.checkExists(pid);
+    if (sampling.pid != null) {
+      ProcessProbe.checkExists(sampling.pid);
     }
     Duration measureFor = duration == null ? null : Durations.parse(duration);
     if (measureFor != null && measureFor.isZero()) {
@@ -280,7 +220,7 @@ public final class LoadTestCommand implements Callable<Integer> {
       }
     }
 
-    PayloadSource payloads = payloads();
+    PayloadSource payloads = payload.source(postFile, contentType);
     HttpMethod httpMethod = method != null ? HttpMethod.valueOf(method.toUpperCase(Locale.ROOT))
         : payloads.get(0).hasBody() ? HttpMethod.POST : HttpMethod.GET;
     List<Map.Entry<String, String>> headerList = new ArrayList<>();
@@ -294,13 +234,13 @@ public final class LoadTestCommand implements Callable<Integer> {
     RequestSpec request = new RequestSpec(target, httpMethod, List.copyOf(headerList),
         Math.max(1, Math.round(timeoutSeconds * 1000)), keepAlive, payloads);
 
-    URI scrape = metricsUrl;
-    if (scrape == null && metrics) {
+    URI scrape = sampling.metricsUrl;
+    if (scrape == null && sampling.metrics) {
       scrape = new URI(target.getScheme(), null, target.getHost(), target.getPort(), "/metrics", null, null);
     }
     Duration intervalDuration = Durations.parse(interval);
-    Duration sampling = Durations.parse(sampleInterval);
-    if (intervalDuration.toMillis() < 10 || sampling.toMillis() < 10) {
+    Duration samplingEvery = Durations.parse(sampling.sampleInterval);
+    if (intervalDuration.toMillis() < 10 || samplingEvery.toMillis() < 10) {
       throw new IllegalArgumentException("--interval and --sample-interval must be >= 10ms");
     }
     boolean showProgress = switch (progress.toLowerCase(Locale.ROOT)) {
@@ -310,29 +250,10 @@ public final class LoadTestCommand implements Callable<Integer> {
       default -> throw new IllegalArgumentException("--progress takes auto, always or never");
     };
     return new LoadTestSettings(request, connections, threads, limit, measureFor, ratePerSecond, warmupRequests,
-        warmupDuration, intervalDuration, csvRequests != null, pid, cgroup, container, scrape, sampling,
-        Durations.parse(idleBefore), Durations.parse(idleAfter), showProgress && !quiet,
+        warmupDuration, intervalDuration, outputs.csvRequests != null, sampling.pid, sampling.cgroup, sampling.container,
+        scrape, samplingEvery, Durations.parse(sampling.idleBefore), Durations.parse(sampling.idleAfter),
+        showProgress && !quiet,
         ClientTransport.parse(transport));
-  }
-
-  private PayloadSource payloads() throws Exception {
-    Path file = bodyFile != null ? bodyFile : postFile;
-    if (file != null && cifarRecords != null) {
-      throw new IllegalArgumentException("choose one of -p/--body-file and --cifar-records");
-    }
-    if (file != null) {
-      return PayloadSource.single(Files.readAllBytes(file), contentType != null ? contentType : "application/octet-stream");
-    }
-    if (cifarRecords != null) {
-      CifarRecords.Format format = switch (cifarFormat.toLowerCase(Locale.ROOT)) {
-        case "png" -> CifarRecords.Format.PNG;
-        case "raw" -> CifarRecords.Format.RAW;
-        default -> throw new IllegalArgumentException("--cifar-format takes png or raw");
-      };
-      Path batch = CifarRecords.locate(cifarFile, System.getenv("CIFAR_DIR"));
-      return CifarRecords.payloads(CifarRecords.read(batch, cifarRecords), format);
-    }
-    return PayloadSource.none();
   }
 
   static double parseRate(String text) {
@@ -350,10 +271,5 @@ public final class LoadTestCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--rate must be in (0, 1000000]");
     }
     return r;
-  }
-
-  /** For tests: the stream progress goes to. */
-  static PrintStream progressStream() {
-    return System.err;
   }
 }

@@ -74,6 +74,14 @@ public final class Container implements AutoCloseable {
     }
   }
 
+  /** The served model's test accuracy in percent, from the study's GET (null if it does not say). */
+  Double servedAccuracyPercent() throws Exception {
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url("/"))).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    Object accuracy = r.statusCode() == 200 ? new JsonObject(r.body()).getValue("accuracy") : null;
+    return accuracy instanceof Number n ? n.doubleValue() * 100 : null;
+  }
+
   public String url(String path) {
     return "http://127.0.0.1:" + port + path;
   }

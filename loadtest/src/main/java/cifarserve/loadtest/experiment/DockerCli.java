@@ -6,39 +6,65 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The docker CLI, pointed at one daemon: the one given (DOCKER_HOST) or our own dockerd, started like
  * openfaas/test-container.sh does (--bridge=none, its own data/exec roots and socket) and stopped by PID.
+ *
+ * <p>It remembers the containers it created until they are removed. {@link #close()} removes those left
+ * and stops our own dockerd; a JVM shutdown hook does the same when the run is stopped by SIGTERM or
+ * Ctrl-C, which would otherwise leave the daemon and its 4 GiB containers running.
  */
 public final class DockerCli implements AutoCloseable {
+  private final String program;
   private final String host;
   private final Process ownDaemon;
   private final Path workDir;
+  private final Set<String> containers = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final Thread shutdownHook;
 
-  private DockerCli(String host, Process ownDaemon, Path workDir) {
+  DockerCli(String program, String host, Process ownDaemon, Path workDir) {
+    this.program = program;
     this.host = host;
     this.ownDaemon = ownDaemon;
     this.workDir = workDir;
+    this.shutdownHook = new Thread(this::closeQuietly, "docker-cleanup");
+    Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
 
   /** Uses {@code dockerHost} if given, else starts a private dockerd under {@code workDir}. */
   public static DockerCli connect(String dockerHost, Path workDir) throws IOException, InterruptedException {
     requireOnPath("docker");
     if (dockerHost != null && !dockerHost.isBlank()) {
-      DockerCli cli = new DockerCli(dockerHost, null, workDir);
-      cli.run(30, "version", "-f", "{{.Server.Version}}");
+      DockerCli cli = new DockerCli("docker", dockerHost, null, workDir);
+      try {
+        cli.run(30, "version", "-f", "{{.Server.Version}}");
+      } catch (IOException unreachable) {
+        cli.close();
+        throw unreachable;
+      }
       return cli;
     }
     requireOnPath("dockerd");
     Files.createDirectories(workDir);
     String socket = "unix://" + workDir.resolve("docker.sock");
-    Process daemon = new ProcessBuilder("dockerd", "--bridge=none", "--iptables=false", "--ip-masq=false",
+    List<String> command = new ArrayList<>();
+    if (LoadRuns.onPath("setsid")) {
+      // Its own session: a terminal's Ctrl-C (SIGINT to the foreground group) reaches only us, and our
+      // shutdown hook removes the containers before stopping the daemon, in that order.
+      command.add("setsid");
+    }
+    command.addAll(List.of("dockerd", "--bridge=none", "--iptables=false", "--ip-masq=false",
         "--data-root", workDir.resolve("data").toString(), "--exec-root", workDir.resolve("exec").toString(),
-        "-H", socket, "--pidfile", workDir.resolve("dockerd.pid").toString())
-        .redirectErrorStream(true).redirectOutput(workDir.resolve("dockerd.log").toFile()).start();
-    DockerCli cli = new DockerCli(socket, daemon, workDir);
+        "-H", socket, "--pidfile", workDir.resolve("dockerd.pid").toString()));
+    Process daemon = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(workDir.resolve("dockerd.log").toFile()).start();
+    DockerCli cli = new DockerCli("docker", socket, daemon, workDir);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
       if (!daemon.isAlive()) {
@@ -74,8 +100,12 @@ public final class DockerCli implements AutoCloseable {
 
   /** Runs {@code docker ARGS}, returns its trimmed stdout; a non-zero exit or a timeout is an IOException. */
   public String run(int timeoutSeconds, String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of("docker", "-H", host));
+    List<String> command = new ArrayList<>(List.of(program, "-H", host));
     command.addAll(List.of(args));
+    int name = List.of(args).indexOf("--name");
+    if (args.length > 0 && args[0].equals("create") && name > 0 && name + 1 < args.length) {
+      containers.add(args[name + 1]); // before it exists: a stop mid-create still removes it
+    }
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().put("DOCKER_BUILDKIT", "0");
     Process p = builder.start();
@@ -120,8 +150,26 @@ public final class DockerCli implements AutoCloseable {
   public void removeQuietly(String container) {
     try {
       run(60, "rm", "-f", container);
+      containers.remove(container);
     } catch (IOException | InterruptedException ignored) {
       // already gone
+    }
+  }
+
+  /** Containers created through this client and not removed yet. */
+  Set<String> containers() {
+    return Set.copyOf(containers);
+  }
+
+  private void closeQuietly() {
+    try {
+      if (!closed.get()) {
+        System.err.println("[experiment] stopped: removing containers " + containers()
+            + (ownDaemon != null ? " and stopping our dockerd" : ""));
+      }
+      close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -129,9 +177,23 @@ public final class DockerCli implements AutoCloseable {
     return host;
   }
 
-  /** Stops our own dockerd (SIGTERM, then SIGKILL after 20 s); a given daemon is left alone. */
+  /**
+   * Removes the containers still left, then stops our own dockerd (SIGTERM, then SIGKILL after 20 s);
+   * a given daemon keeps running. Once only, whether called or run as the shutdown hook.
+   */
   @Override
   public void close() throws InterruptedException {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException shuttingDown) {
+      // we are the hook, or it is about to run and will find us closed
+    }
+    for (String container : containers()) {
+      removeQuietly(container);
+    }
     if (ownDaemon == null) {
       return;
     }
@@ -155,6 +217,13 @@ public final class DockerCli implements AutoCloseable {
       }
     } catch (IOException ignored) {
       // nothing to unmount
+    }
+    // its image store (the loaded images: hundreds of MB), also when a stopped run never reaches its own cleanup
+    try {
+      new ProcessBuilder("rm", "-rf", workDir.resolve("data").toString(), workDir.resolve("exec").toString())
+          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(60, TimeUnit.SECONDS);
+    } catch (IOException ignored) {
+      // left for the caller's cleanup
     }
   }
 }

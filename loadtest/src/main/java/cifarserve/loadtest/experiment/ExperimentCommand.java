@@ -30,7 +30,7 @@ public final class ExperimentCommand implements Callable<Integer> {
   Integer trainLimit;
   @Option(names = "--test-limit", paramLabel = "N", description = "Test images it is evaluated on (default 10000; 1000 with --quick).")
   Integer testLimit;
-  @Option(names = "--epochs", paramLabel = "N", description = "Epochs of that training (default 10, as conf/ec2.json; 1 with --quick).")
+  @Option(names = "--epochs", paramLabel = "N", description = "Epochs of that training (default 3, the service's from-nothing budget in conf/; 1 with --quick).")
   Integer epochs;
   @Option(names = "--zero-duration", paramLabel = "SECONDS", description = "Emulated gateway's zero-duration (default 300; 10 with --quick).")
   Integer zeroDuration;
@@ -66,7 +66,7 @@ public final class ExperimentCommand implements Callable<Integer> {
     boolean ab = LoadRuns.ensureAb();
     ExperimentSettings s = new ExperimentSettings(out, repeat != null ? repeat : quick ? 2 : 5, quick,
         "cifar-serve-function:latest", functionArchive, "cifar-serve-node:latest", nodeArchive, testBatch.getParent(), png,
-        pngFile, or(trainLimit, quick ? 2000 : 50_000), or(testLimit, quick ? 1000 : 10_000), or(epochs, quick ? 1 : 10),
+        pngFile, or(trainLimit, quick ? 2000 : 50_000), or(testLimit, quick ? 1000 : 10_000), or(epochs, quick ? 1 : 3),
         or(zeroDuration, quick ? 10 : 300), quick ? 8 : 30, quick ? 8 : 30, quick ? 5 : 20, startTimeout, ab,
         "java -jar loadtest/target/cifar-loadtest.jar experiment " + argsLine());
     if (!ab) {

@@ -51,6 +51,9 @@ final class ExperimentRun {
         s.imagePng(), s.startTimeoutSeconds())) {
       double train = c.phases.get("firstAnswer");
       results.add("alwaysOn", "startupFromNothingS", train);
+      Double accuracy = c.servedAccuracyPercent();
+      results.add("alwaysOn", "fromNothingAccuracyPct", accuracy);
+      results.add("function", "fromNothingAccuracyPct", accuracy); // the function serves the model trained here
       results.add("function", "trainingS", train);
     }
     // the function's packaging: its image built from the trained model; timed here as the image load

@@ -22,6 +22,7 @@ final class ReportMarkdown {
     md.append("| | study: function (published) | study: Flask on EC2 (published) | here: function | here: always-on node |\n");
     md.append("|---|---|---|---|---|\n");
     row(md, r, "startup from nothing (s)", "78.3", "844.46", "startupFromNothingS", "%.1f");
+    row(md, r, "test accuracy of that model (%)", "–", "–", "fromNothingAccuracyPct", "%.2f");
     row(md, r, "startup as deployed, to first answer (s)", "–", "–", "startupAsDeployedS", "%.2f");
     row(md, r, "mean response, `-n 10 -c 2 -s 300`, classify (ms)", "4,600", "28,800", "responseMsStudyLine", "%.1f");
     row(md, r, "mean response, same line, `GET /` (ms)", "–", "–", "responseMsStudyLineGet", "%.1f");
