@@ -11,9 +11,13 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /** Starts the real service (all verticles, metrics on) on 127.0.0.1 with a random port. */
 public final class TestServers {
@@ -76,20 +80,20 @@ public final class TestServers {
   /** Polls GET {@code path} until the predicate holds on the JSON body (bounded in time). */
   public static JsonObject pollJson(WebClient client, int port, String path, Predicate<JsonObject> done,
                                     long timeoutMs) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    JsonObject last = null;
-    while (System.currentTimeMillis() < deadline) {
-      try {
-        last = await(client.get(port, "127.0.0.1", path).send()).bodyAsJsonObject();
-        if (last != null && done.test(last)) {
-          return last;
+    AtomicReference<JsonObject> last = new AtomicReference<>();
+    try {
+      Awaitility.await().atMost(Duration.ofMillis(timeoutMs)).pollInterval(Duration.ofMillis(200)).until(() -> {
+        try {
+          last.set(await(client.get(port, "127.0.0.1", path).send()).bodyAsJsonObject());
+          return last.get() != null && done.test(last.get());
+        } catch (AssertionError | RuntimeException notUpYet) {
+          return false;
         }
-      } catch (AssertionError | RuntimeException e) {
-        // not up yet
-      }
-      Thread.sleep(200);
+      });
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError("GET " + path + " did not reach the expected state within " + timeoutMs
+          + " ms; last answer: " + last.get());
     }
-    throw new AssertionError("GET " + path + " did not reach the expected state within " + timeoutMs
-        + " ms; last answer: " + last);
+    return last.get();
   }
 }

@@ -35,16 +35,16 @@ public class ArtifactStore {
     return directory;
   }
 
-  public Path modelFile(String version) {
-    return directory.resolve(version + ".zip");
+  public Path modelFile(ModelVersion version) {
+    return directory.resolve(version.fileName(".zip"));
   }
 
-  public Path metadataFile(String version) {
-    return directory.resolve(version + ".json");
+  public Path metadataFile(ModelVersion version) {
+    return directory.resolve(version.fileName(".json"));
   }
 
-  public Path onnxFile(String version) {
-    return directory.resolve(version + ".onnx");
+  public Path onnxFile(ModelVersion version) {
+    return directory.resolve(version.fileName(".onnx"));
   }
 
   /**
@@ -52,7 +52,7 @@ public class ArtifactStore {
    * both against the SHA-256s its metadata records (refused, nothing written, if either differs).
    */
   public Path saveBytes(byte[] modelZip, byte[] onnx, JsonObject metadata) throws IOException {
-    String version = requireVersion(metadata);
+    ModelVersion version = ModelVersion.of(metadata);
     String zipSha = metadata.getString("sha256");
     if (zipSha != null && !zipSha.equalsIgnoreCase(OnnxModel.sha256(modelZip))) {
       throw new IOException("model " + version + ": received zip's SHA-256 differs from its metadata: refused");
@@ -71,7 +71,7 @@ public class ArtifactStore {
 
   /** Model (and ONNX) into temp files, metadata into another, then all renamed: the metadata last. */
   Path write(JsonObject metadata, byte[] onnx, ModelWriter modelWriter) throws IOException {
-    String version = requireVersion(metadata);
+    ModelVersion version = ModelVersion.of(metadata);
     Files.createDirectories(directory);
     Path tmpModel = Files.createTempFile(directory, ".tmp-" + version, ".zip");
     Path tmpOnnx = Files.createTempFile(directory, ".tmp-" + version, ".onnx");
@@ -114,8 +114,8 @@ public class ArtifactStore {
           .map(this::readMetadataQuietly)
           .flatMap(Optional::stream)
           .filter(this::present)
-          .filter(meta -> !isRejected(meta.getString("version")))
-          .sorted(Comparator.comparing((JsonObject meta) -> meta.getString("version")).reversed())
+          .filter(meta -> !isRejected(ModelVersion.of(meta)))
+          .sorted(Comparator.comparing(ModelVersion::of).reversed())
           .filter(this::intact)
           .toList();
     }
@@ -123,14 +123,14 @@ public class ArtifactStore {
 
   /** Its zip is here, or (a serving-only copy: the function image ships no DL4J zip) its ONNX twin. */
   private boolean present(JsonObject meta) {
-    String version = meta.getString("version");
+    ModelVersion version = ModelVersion.of(meta);
     return Files.isRegularFile(modelFile(version))
         || meta.getJsonObject("onnx") != null && Files.isRegularFile(onnxFile(version));
   }
 
   /** The zip is checked here; an ONNX-only copy's bytes are checked against their SHA-256 when loaded. */
   private boolean intact(JsonObject meta) {
-    Path zip = modelFile(meta.getString("version"));
+    Path zip = modelFile(ModelVersion.of(meta));
     return !Files.isRegularFile(zip) || ArtifactCheck.intact(zip, meta);
   }
 
@@ -138,17 +138,17 @@ public class ArtifactStore {
    * Marks an artifact the accuracy gate refused: it stays on disk for inspection, but
    * {@link #list()} (and so every "load the newest" path) skips it.
    */
-  public void markRejected(String version, String reason) throws IOException {
-    Files.writeString(rejectionFile(version), new JsonObject().put("version", version).put("rejected", reason)
+  public void markRejected(ModelVersion version, String reason) throws IOException {
+    Files.writeString(rejectionFile(version), new JsonObject().put("version", version.toString()).put("rejected", reason)
         .encodePrettily() + "\n", StandardCharsets.UTF_8);
   }
 
-  public boolean isRejected(String version) {
+  public boolean isRejected(ModelVersion version) {
     return Files.exists(rejectionFile(version));
   }
 
-  private Path rejectionFile(String version) {
-    return directory.resolve(version + ".rejected");
+  private Path rejectionFile(ModelVersion version) {
+    return directory.resolve(version.fileName(".rejected"));
   }
 
   public Optional<JsonObject> newest() throws IOException {
@@ -161,7 +161,7 @@ public class ArtifactStore {
    */
   public Optional<JsonObject> newestServable() throws IOException {
     for (JsonObject metadata : list()) {
-      if (metadata.getJsonObject("onnx") != null && Files.isRegularFile(onnxFile(metadata.getString("version")))) {
+      if (metadata.getJsonObject("onnx") != null && Files.isRegularFile(onnxFile(ModelVersion.of(metadata)))) {
         return Optional.of(metadata);
       }
       LOG.warn("Model {} has no ONNX twin and cannot be served: run `cifar-serve export {}` to write it",
@@ -172,25 +172,19 @@ public class ArtifactStore {
 
   /** The artifact's ONNX twin in ONNX Runtime, its SHA-256 checked first (see {@link OnnxModel}). */
   public OnnxModel loadOnnx(JsonObject metadata, int lanes, int threadsPerLane) throws IOException {
-    return OnnxModel.load(onnxFile(requireVersion(metadata)), metadata, lanes, threadsPerLane);
+    return OnnxModel.load(onnxFile(ModelVersion.of(metadata)), metadata, lanes, threadsPerLane);
   }
 
   private Optional<JsonObject> readMetadataQuietly(Path file) {
     try {
       JsonObject meta = new JsonObject(Files.readString(file, StandardCharsets.UTF_8));
-      return meta.getString("version") == null ? Optional.empty() : Optional.of(meta);
+      // The file name is not trusted: the version inside must be valid (and match it) to be an artifact.
+      return file.getFileName().toString().equals(ModelVersion.of(meta).fileName(".json"))
+          ? Optional.of(meta) : Optional.empty();
     } catch (IOException | RuntimeException e) {
       // A foreign or damaged file is not an artifact; the repository skips it rather than failing.
       return Optional.empty();
     }
-  }
-
-  static String requireVersion(JsonObject metadata) {
-    String version = metadata.getString("version");
-    if (version == null || !version.matches("[A-Za-z0-9._-]+")) {
-      throw new IllegalArgumentException("model metadata needs a file-name-safe 'version', got " + version);
-    }
-    return version;
   }
 
   private static void move(Path from, Path to) throws IOException {

@@ -49,7 +49,7 @@ public final class ModelRepository extends ArtifactStore {
    * into place first, then the metadata rewritten with its checksum (and the zip's).
    */
   public Path addOnnx(byte[] onnx, JsonObject metadata) throws IOException {
-    String version = requireVersion(metadata);
+    ModelVersion version = ModelVersion.of(metadata);
     return write(metadata, onnx, tmpModel -> {
       Files.copy(modelFile(version), tmpModel, StandardCopyOption.REPLACE_EXISTING);
       recordZip(tmpModel, metadata);
@@ -63,7 +63,7 @@ public final class ModelRepository extends ArtifactStore {
   }
 
   public LoadedModel load(JsonObject metadata) throws IOException {
-    String version = requireVersion(metadata);
+    ModelVersion version = ModelVersion.of(metadata);
     MultiLayerNetwork network = CifarCnn.ARCHITECTURE_ID.equals(metadata.getString("architectureId"))
         ? CifarCnn.withParameters(readCoefficients(modelFile(version)))
         : ModelSerializer.restoreMultiLayerNetwork(modelFile(version).toFile(), false);

@@ -120,6 +120,7 @@ final class HostileCorpus {
     classify("no content type, text", null, "not an image at all".getBytes(StandardCharsets.UTF_8), 415,
         "unsupported Content-Type");
     classify("no content type, empty", null, new byte[0], 400, "empty body");
+    classify("png type, empty", InferenceRequests.PNG, new byte[0], 400, "empty body");
     classify("png type with a raw record", InferenceRequests.PNG + "; charset=utf-8", pixels, 400, "decod");
   }
 

@@ -26,13 +26,21 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Every endpoint of the HTTP API, over real HTTP on 127.0.0.1, against a model trained on CIFAR-10. */
+/**
+ * Every endpoint of the HTTP API, over real HTTP on 127.0.0.1, against a model trained on CIFAR-10.
+ * Bad input is {@link HostileInputTest}'s corpus; this class is what good input gets.
+ */
 @ExtendWith(VertxExtension.class)
 class HttpApiTest {
   static final long BODY_LIMIT = 1 << 20;
@@ -134,44 +142,72 @@ class HttpApiTest {
     assertThat(answer.getString("modelVersion")).isEqualTo(metadata.getString("version"));
   }
 
-  @Test
-  void postToTheRootClassifiesAsOpenFaasInvokesIt() {
-    JsonObject viaRoot = post("/", "application/octet-stream", Buffer.buffer(record(0))).bodyAsJsonObject();
-    JsonObject viaClassify = post("/v1/classify", "application/octet-stream", Buffer.buffer(record(0))).bodyAsJsonObject();
-    assertThat(viaRoot.getJsonObject("probabilities")).isEqualTo(viaClassify.getJsonObject("probabilities"));
-  }
-
-  @Test
-  void wholeRecordWithLabelByteIsAccepted() {
+  /** Other forms of test image 1 that must get exactly the answer its raw record gets. */
+  static Stream<Arguments> otherFormsOfTheSameImage() throws Exception {
+    byte[] pixels = record(1);
     byte[] withLabel = new byte[CifarImages.RECORD_BYTES];
-    withLabel[0] = 3;
-    System.arraycopy(record(0), 0, withLabel, 1, CifarImages.PIXELS_PER_IMAGE);
-    JsonObject a = post("/v1/classify", "application/octet-stream", Buffer.buffer(withLabel)).bodyAsJsonObject();
-    JsonObject b = post("/v1/classify", "application/octet-stream", Buffer.buffer(record(0))).bodyAsJsonObject();
-    assertThat(a.getJsonObject("probabilities")).isEqualTo(b.getJsonObject("probabilities"));
+    withLabel[0] = (byte) TestData.testImages().label(1);
+    System.arraycopy(pixels, 0, withLabel, 1, CifarImages.PIXELS_PER_IMAGE);
+    byte[] png = encode(ImageDecoder.fromChw(pixels), "png");
+    String raw = "application/octet-stream";
+    return Stream.of(
+        Arguments.of("POST / (how OpenFaaS invokes a function)", "/", raw, pixels),
+        Arguments.of("a whole record, its label byte first", "/v1/classify", raw, withLabel),
+        Arguments.of("a PNG of it", "/v1/classify", "image/png", png),
+        Arguments.of("that PNG without a Content-Type (signature sniffed)", "/v1/classify", null, png),
+        Arguments.of("the record without a Content-Type (length sniffed)", "/v1/classify", null, pixels),
+        Arguments.of("a Content-Type with parameters", "/v1/classify", raw + "; charset=binary", pixels));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("otherFormsOfTheSameImage")
+  void sameAnswerAsTheRawRecord(String form, String path, String contentType, byte[] body) {
+    HttpResponse<Buffer> response = post(path, contentType, Buffer.buffer(body));
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
+    JsonObject viaRaw = post("/v1/classify", "application/octet-stream", Buffer.buffer(record(1))).bodyAsJsonObject();
+    assertThat(response.bodyAsJsonObject().getJsonObject("probabilities")).isEqualTo(viaRaw.getJsonObject("probabilities"));
   }
 
   @Test
-  void pngOfARecordIsClassifiedLikeTheRawRecord() throws Exception {
-    byte[] ship = record(1);
-    byte[] png = encode(ImageDecoder.fromChw(ship), "png");
-    JsonObject fromPng = post("/v1/classify", "image/png", Buffer.buffer(png)).bodyAsJsonObject();
-    JsonObject fromRaw = post("/v1/classify", "application/octet-stream", Buffer.buffer(ship)).bodyAsJsonObject();
-    assertThat(fromPng.getJsonObject("probabilities")).isEqualTo(fromRaw.getJsonObject("probabilities"));
-    // Without a Content-Type, the PNG signature is recognised.
-    JsonObject sniffed = post("/v1/classify", null, Buffer.buffer(png)).bodyAsJsonObject();
-    assertThat(sniffed.getString("label")).isEqualTo(fromRaw.getString("label"));
-  }
-
-  @Test
-  void largeJpegIsResizedAndClassified() throws Exception {
+  void largeJpegIsResizedAndClassifiedAsItsSource() throws Exception {
+    int index = confidentlyRightImage();
     BufferedImage big = new BufferedImage(640, 400, BufferedImage.TYPE_INT_RGB);
     var g = big.createGraphics();
-    g.drawImage(ImageDecoder.fromChw(record(2)), 120, 0, 400, 400, null);
+    // Centred and square: the decoder's centre crop and downscaling give back about the 32x32 original.
+    g.drawImage(ImageDecoder.fromChw(record(index)), 120, 0, 400, 400, null);
     g.dispose();
     HttpResponse<Buffer> response = post("/v1/classify", "image/jpeg", Buffer.buffer(encode(big, "jpg")));
     assertThat(response.statusCode()).isEqualTo(200);
-    assertThat(CifarClasses.NAMES).contains(response.bodyAsJsonObject().getString("label"));
+    assertThat(response.bodyAsJsonObject().getString("label"))
+        .isEqualTo(CifarClasses.name(TestData.testImages().label(index)));
+  }
+
+  /**
+   * Of the first 1000 test images the model gets right, the one it is surest of (widest gap between
+   * its first and second class): JPEG's loss and the resampling then cannot move its answer.
+   */
+  static int confidentlyRightImage() {
+    int n = 1000;
+    float[][] p = inProcess.predictBytes(TestData.testImages().pixels(), 0, n);
+    int chosen = -1;
+    float widest = 0;
+    for (int i = 0; i < n; i++) {
+      float[] sorted = p[i].clone();
+      java.util.Arrays.sort(sorted);
+      float gap = sorted[sorted.length - 1] - sorted[sorted.length - 2];
+      if (Predictions.argMax(p[i]) == TestData.testImages().label(i) && gap > widest) {
+        chosen = i;
+        widest = gap;
+      }
+    }
+    assertThat(widest).as("the surest right answer's lead over the second class").isGreaterThan(0.2f);
+    return chosen;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/v2/health/live", "/v2/health/ready", "/v2/models/cifar10-cnn/ready", "/_/health", "/_/ready"})
+  void healthEndpointsSayOk(String path) {
+    assertThat(TestServers.await(client.get(port, "127.0.0.1", path).send()).statusCode()).isEqualTo(200);
   }
 
   @Test
@@ -193,42 +229,6 @@ class HttpApiTest {
       inProcessCorrect += Predictions.argMax(expected[i]) == label ? 1 : 0;
     }
     assertThat(servedCorrect).isEqualTo(inProcessCorrect);
-  }
-
-  @Test
-  void undecodableJpegIs400() {
-    byte[] garbage = new byte[2000];
-    new java.util.Random(1).nextBytes(garbage);
-    garbage[0] = (byte) 0xFF;
-    garbage[1] = (byte) 0xD8;
-    assertJsonError(post("/v1/classify", "image/jpeg", Buffer.buffer(garbage)), 400, "decod");
-  }
-
-  @Test
-  void unsupportedMediaTypeIs415() {
-    assertJsonError(post("/v1/classify", "text/plain", Buffer.buffer("a cat")), 415, "unsupported Content-Type");
-  }
-
-  @Test
-  void rawRecordOfWrongLengthIs400() {
-    assertJsonError(post("/v1/classify", "application/octet-stream", Buffer.buffer(new byte[100])), 400, "3072");
-  }
-
-  @Test
-  void emptyBodyIs400() {
-    assertJsonError(post("/v1/classify", "image/png", Buffer.buffer()), 400, "empty body");
-  }
-
-  @Test
-  void bodyOverTheLimitIs413() {
-    assertJsonError(post("/v1/classify", "image/png", Buffer.buffer(new byte[(int) BODY_LIMIT + 10])), 413,
-        "larger than the limit");
-  }
-
-  @Test
-  void imageWithTooManyPixelsIs400() throws Exception {
-    BufferedImage huge = new BufferedImage(2500, 2000, BufferedImage.TYPE_BYTE_GRAY);
-    assertJsonError(post("/v1/classify", "image/png", Buffer.buffer(encode(huge, "png"))), 400, "above the limit");
   }
 
   static JsonObject oipRequest(String datatype, JsonArray shape, JsonArray data) {
@@ -285,28 +285,6 @@ class HttpApiTest {
   }
 
   @Test
-  void openInferenceRejectsBadTensors() {
-    String path = "/v2/models/cifar10-cnn/infer";
-    JsonArray zeros = new JsonArray();
-    for (int i = 0; i < 3072; i++) {
-      zeros.add(0);
-    }
-    assertJsonError(post(path, "application/json", oipRequest("FP32", new JsonArray().add(1).add(32).add(32).add(3),
-        zeros).toBuffer()), 400, "shape");
-    assertJsonError(post(path, "application/json", oipRequest("INT64", new JsonArray().add(1).add(3).add(32).add(32),
-        zeros).toBuffer()), 400, "datatype");
-    assertJsonError(post(path, "application/json", oipRequest("FP32", new JsonArray().add(2).add(3).add(32).add(32),
-        zeros).toBuffer()), 400, "needs 6144");
-    assertJsonError(post(path, "application/json", oipRequest("UINT8", new JsonArray().add(1).add(3).add(32).add(32),
-        zeros.copy().set(5, 300)).toBuffer()), 400, "0-255");
-    assertJsonError(post(path, "application/json", oipRequest("FP32", new JsonArray().add(1).add(3).add(32).add(32),
-        zeros.copy().set(5, 17.5)).toBuffer()), 400, "0-1");
-    assertJsonError(post(path, "application/json", Buffer.buffer("{not json")), 400, "JSON");
-    assertJsonError(post(path, "application/json", new JsonObject().put("inputs", new JsonArray()).toBuffer()), 400,
-        "exactly one");
-  }
-
-  @Test
   void modelMetadataDescribesTheTensors() {
     JsonObject body = TestServers.await(client.get(port, "127.0.0.1", "/v2/models/cifar10-cnn").send()).bodyAsJsonObject();
     JsonObject input = body.getJsonArray("inputs").getJsonObject(0);
@@ -315,14 +293,6 @@ class HttpApiTest {
     assertThat(body.getJsonArray("outputs").getJsonObject(0).getJsonArray("shape"))
         .isEqualTo(new JsonArray().add(-1).add(10));
     assertThat(body.getJsonArray("versions")).containsExactly(metadata.getString("version"));
-  }
-
-  @Test
-  void healthEndpoints() {
-    assertThat(TestServers.await(client.get(port, "127.0.0.1", "/v2/health/live").send()).statusCode()).isEqualTo(200);
-    assertThat(TestServers.await(client.get(port, "127.0.0.1", "/v2/health/ready").send()).statusCode()).isEqualTo(200);
-    assertThat(TestServers.await(client.get(port, "127.0.0.1", "/v2/models/cifar10-cnn/ready").send()).statusCode())
-        .isEqualTo(200);
   }
 
   @Test
@@ -338,22 +308,6 @@ class HttpApiTest {
   void trainingStatusIsReported() {
     JsonObject status = TestServers.await(client.get(port, "127.0.0.1", "/train/status").send()).bodyAsJsonObject();
     assertThat(status.getString("state")).isEqualTo("idle");
-  }
-
-  @Test
-  void unknownPathIsJson404AndUntokenedTrainIs401() {
-    HttpResponse<Buffer> response = TestServers.await(client.get(port, "127.0.0.1", "/nope").send());
-    assertJsonError(response, 404, "no such endpoint");
-    assertJsonError(post("/train", "application/json", new JsonObject().put("epochs", 1).toBuffer()), 401, "token");
-  }
-
-  @Test
-  void rawRecordWithoutContentTypeIsClassified() {
-    HttpResponse<Buffer> response = post("/v1/classify", null, Buffer.buffer(record(0)));
-    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
-    assertThat(response.bodyAsJsonObject().getString("label"))
-        .isEqualTo(post("/v1/classify", "application/octet-stream", Buffer.buffer(record(0))).bodyAsJsonObject().getString("label"));
-    assertJsonError(post("/v1/classify", null, Buffer.buffer("not an image")), 415, "unsupported Content-Type");
   }
 
   @Test

@@ -35,7 +35,7 @@ class OnnxModelTest {
   /** The shipped artifact's three files copied into {@code dir}. */
   static JsonObject copyShipped(Path dir) throws IOException {
     JsonObject metadata = shippedMetadata();
-    String version = metadata.getString("version");
+    ModelVersion version = ModelVersion.of(metadata);
     for (Path file : List.of(SHIPPED.modelFile(version), SHIPPED.onnxFile(version), SHIPPED.metadataFile(version))) {
       Files.copy(file, dir.resolve(file.getFileName()));
     }
@@ -118,7 +118,7 @@ class OnnxModelTest {
   void anOnnxFileThatDiffersFromItsRecordedHashIsRefused() throws Exception {
     JsonObject metadata = copyShipped(tmp);
     ModelRepository repository = new ModelRepository(tmp);
-    Path onnx = repository.onnxFile(metadata.getString("version"));
+    Path onnx = repository.onnxFile(ModelVersion.of(metadata));
     byte[] bytes = Files.readAllBytes(onnx);
     bytes[bytes.length / 2] ^= 0x01; // one bit of one weight
     Files.write(onnx, bytes);
@@ -142,12 +142,12 @@ class OnnxModelTest {
   @Test
   void aServingOnlyCopyWithoutTheDl4jZipIsServed() throws Exception {
     JsonObject metadata = shippedMetadata();
-    String version = metadata.getString("version");
+    ModelVersion version = ModelVersion.of(metadata);
     for (Path file : List.of(SHIPPED.onnxFile(version), SHIPPED.metadataFile(version))) { // as the function image holds it
       Files.copy(file, tmp.resolve(file.getFileName()));
     }
     ArtifactStore store = new ArtifactStore(tmp);
-    assertThat(store.newestServable().orElseThrow().getString("version")).isEqualTo(version);
+    assertThat(store.newestServable().orElseThrow().getString("version")).isEqualTo(version.toString());
     try (OnnxModel model = store.loadOnnx(metadata, 1, 1)) {
       assertThat(model.predictBytes(TestData.testImages().pixels(), 0, 1)[0]).hasSize(10);
     }
