@@ -5,6 +5,7 @@ import cifarserve.data.CifarDataset;
 import cifarserve.data.Datasets;
 import cifarserve.model.LoadedModel;
 import cifarserve.model.ModelRepository;
+import cifarserve.model.ModelVersion;
 import cifarserve.training.OnnxArtifacts;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -35,11 +36,11 @@ public final class ExportCommand implements Callable<Integer> {
       JsonObject config = ServiceConfig.load(conf);
       ModelRepository repository = new ModelRepository(modelDir != null ? modelDir : Path.of(config.getString("modelDir")));
       CifarDataset dataset = Datasets.open(config, cifarDir, System.out::println);
+      List<ModelVersion> requested = versions == null ? List.of() : versions.stream().map(ModelVersion::parse).toList();
       int exported = 0;
       for (JsonObject metadata : repository.list()) {
-        String version = metadata.getString("version");
-        boolean wanted = versions == null || versions.isEmpty()
-            ? !repository.onnxFile(version).toFile().isFile() : versions.contains(version);
+        ModelVersion version = ModelVersion.of(metadata);
+        boolean wanted = requested.isEmpty() ? !repository.onnxFile(version).toFile().isFile() : requested.contains(version);
         if (!wanted) {
           continue;
         }

@@ -1,5 +1,6 @@
 package cifarserve.cluster;
 
+import cifarserve.model.ModelVersion;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -86,7 +87,12 @@ public final class ClusterDispatch {
 
   /** True when a peer with model {@code ownVersion} may serve a request that requires {@code minVersion}. */
   public static boolean acceptsVersion(String ownVersion, String minVersion) {
-    return minVersion == null || ownVersion != null && ownVersion.compareTo(minVersion) >= 0;
+    if (minVersion == null) {
+      return true;
+    }
+    // A header that is not a version id (a hostile or broken peer) never matches.
+    return ownVersion != null && ModelVersion.isValid(minVersion)
+        && ModelVersion.parse(ownVersion).compareTo(ModelVersion.parse(minVersion)) >= 0;
   }
 
   private static String outcome(Throwable e) {

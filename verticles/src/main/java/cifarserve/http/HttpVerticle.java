@@ -4,6 +4,7 @@ import cifarserve.Addresses;
 import cifarserve.data.CifarClasses;
 import cifarserve.inference.ImageBatch;
 import cifarserve.inference.Predictions;
+import cifarserve.model.ModelVersion;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -401,7 +402,7 @@ public final class HttpVerticle extends VerticleBase {
 
   private void onModelLoaded(JsonObject metadata) {
     JsonObject current = model;
-    if (current == null || metadata.getString("version").compareTo(current.getString("version")) > 0) {
+    if (current == null || ModelVersion.of(metadata).isNewerThan(ModelVersion.of(current))) {
       model = metadata;
       if (functionMode && !draining) {
         writeLockFile();

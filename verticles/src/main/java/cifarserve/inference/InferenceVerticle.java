@@ -6,6 +6,7 @@ import cifarserve.data.CifarImages;
 import cifarserve.metrics.ServiceMetrics;
 import cifarserve.model.ModelCatalog;
 import cifarserve.model.ModelRepository;
+import cifarserve.model.ModelVersion;
 import cifarserve.model.OnnxModel;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -177,7 +178,13 @@ public final class InferenceVerticle extends VerticleBase {
   /** Loads the given artifact (fetching it from the cluster if needed) and makes it current. */
   private Future<Void> swapTo(JsonObject metadata) {
     OnnxModel current = model;
-    String version = metadata.getString("version");
+    String version;
+    try {
+      version = ModelVersion.of(metadata).toString();
+    } catch (ModelVersion.InvalidModelVersion e) {
+      LOG.warn("Ignoring a model announcement: {}", e.getMessage());
+      return Future.succeededFuture();
+    }
     if (current != null && !ModelCatalog.isNewer(metadata, current.metadata())
         || current != null && current.version().equals(version)
         || version.equals(loadingVersion)) {

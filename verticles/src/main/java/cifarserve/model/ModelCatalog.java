@@ -7,6 +7,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import java.nio.file.Files;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where a node learns which model is current and gets its bytes. The artifact's metadata (key
@@ -19,10 +21,12 @@ import java.nio.file.Files;
  * the version it replaces are then dropped from the map (nodes already have them on disk).
  */
 public final class ModelCatalog {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelCatalog.class);
   static final String MAP = "cifar.models";
   static final String CURRENT = "current";
-  static final String ARTIFACT = "artifact:";
-  static final String ONNX = "onnx:";
+  /** Map-key prefixes of an artifact's zip and ONNX bytes: {@code artifact:<version>}, {@code onnx:<version>}. */
+  static final String ARTIFACT = "artifact";
+  static final String ONNX = "onnx";
 
   private final Vertx vertx;
   private final ModelRepository repository;
@@ -42,14 +46,15 @@ public final class ModelCatalog {
 
   /** Announces a saved artifact to every node: shared map first, then a MODEL_READY event. */
   public Future<Void> announce(JsonObject metadata) {
-    String version = metadata.getString("version");
+    ModelVersion version = ModelVersion.of(metadata);
     return map().compose(map -> {
       Future<Void> bytesStored = Future.succeededFuture();
       if (vertx.isClustered()) {
         bytesStored = vertx.<Buffer[]>executeBlocking(() -> new Buffer[] {
                 Buffer.buffer(Files.readAllBytes(repository.modelFile(version))),
                 Buffer.buffer(Files.readAllBytes(repository.onnxFile(version)))})
-            .compose(bytes -> map.put(ARTIFACT + version, bytes[0]).compose(v -> map.put(ONNX + version, bytes[1])));
+            .compose(bytes -> map.put(version.mapKey(ARTIFACT), bytes[0])
+                .compose(v -> map.put(version.mapKey(ONNX), bytes[1])));
       }
       return bytesStored.compose(v -> advanceCurrent(map, metadata));
     }).onSuccess(v -> vertx.eventBus().publish(Addresses.MODEL_READY, metadata));
@@ -57,25 +62,33 @@ public final class ModelCatalog {
 
   /** Sets {@code current} to this metadata unless a newer version is already there. */
   private Future<Void> advanceCurrent(AsyncMap<String, Object> map, JsonObject metadata) {
+    ModelVersion version = ModelVersion.of(metadata);
     return map.get(CURRENT).compose(existing -> {
       if (existing == null) {
         return map.putIfAbsent(CURRENT, metadata).compose(previous ->
             previous == null ? Future.succeededFuture() : advanceCurrent(map, metadata));
       }
+      if (acceptable(existing) == null) {
+        // Whatever sits there is not a model anyone may load (a forged or broken entry): a valid
+        // version replaces it, however "new" it claims to be.
+        LOG.warn("Replacing an invalid '{}' entry in the cluster's model map with {}", CURRENT, version);
+        return map.replaceIfPresent(CURRENT, existing, metadata).compose(replaced ->
+            replaced ? Future.<Void>succeededFuture() : advanceCurrent(map, metadata));
+      }
       JsonObject current = (JsonObject) existing;
       if (isNewer(current, metadata)) {
         return Future.succeededFuture();
       }
-      String replacedVersion = current.getString("version");
+      ModelVersion replacedVersion = ModelVersion.of(current);
       return map.replaceIfPresent(CURRENT, current, metadata).compose(replaced -> {
         if (!replaced) {
           return advanceCurrent(map, metadata);
         }
-        if (replacedVersion.equals(metadata.getString("version"))) {
+        if (replacedVersion.equals(version)) {
           return Future.succeededFuture();
         }
         // The superseded artifact's bytes (~8 MB each) would otherwise pile up in every node's memory.
-        return Future.join(map.remove(ARTIFACT + replacedVersion), map.remove(ONNX + replacedVersion))
+        return Future.join(map.remove(replacedVersion.mapKey(ARTIFACT)), map.remove(replacedVersion.mapKey(ONNX)))
             .<Void>mapEmpty().recover(e -> Future.succeededFuture());
       });
     });
@@ -83,17 +96,37 @@ public final class ModelCatalog {
 
   /** The cluster's current model metadata, or null. */
   public Future<JsonObject> current() {
-    return map().compose(map -> map.get(CURRENT)).map(value -> (JsonObject) value);
+    return map().compose(map -> map.get(CURRENT)).map(value -> {
+      JsonObject metadata = acceptable(value);
+      if (value != null && metadata == null) {
+        LOG.warn("Ignoring the cluster's '{}' model entry: not valid model metadata", CURRENT);
+      }
+      return metadata;
+    });
+  }
+
+  /** The map value as model metadata, or null when it is not metadata with a valid version. */
+  private static JsonObject acceptable(Object value) {
+    if (!(value instanceof JsonObject metadata)) {
+      return null;
+    }
+    try {
+      ModelVersion.of(metadata);
+      return metadata;
+    } catch (ModelVersion.InvalidModelVersion e) {
+      return null;
+    }
   }
 
   /** Makes sure the artifact's files are in the local repository, fetching its bytes from the map. */
   public Future<Void> ensureLocal(JsonObject metadata) {
-    String version = metadata.getString("version");
+    ModelVersion version = ModelVersion.of(metadata);
     if (Files.isRegularFile(repository.metadataFile(version)) && Files.isRegularFile(repository.modelFile(version))
         && Files.isRegularFile(repository.onnxFile(version))) {
       return Future.succeededFuture();
     }
-    return map().compose(map -> Future.all(map.get(ARTIFACT + version), map.get(ONNX + version))).compose(both -> {
+    return map().compose(map -> Future.all(map.get(version.mapKey(ARTIFACT)), map.get(version.mapKey(ONNX))))
+        .compose(both -> {
       Object zip = both.resultAt(0);
       Object onnx = both.resultAt(1);
       if (zip == null || onnx == null) {
@@ -110,6 +143,6 @@ public final class ModelCatalog {
 
   /** True when {@code candidate} is at least as new as {@code current} (ids sort by time). */
   public static boolean isNewer(JsonObject candidate, JsonObject current) {
-    return current == null || candidate.getString("version").compareTo(current.getString("version")) >= 0;
+    return current == null || ModelVersion.of(candidate).compareTo(ModelVersion.of(current)) >= 0;
   }
 }

@@ -45,16 +45,16 @@ public final class ModelRepository {
     return directory;
   }
 
-  public Path modelFile(String version) {
-    return directory.resolve(version + ".zip");
+  public Path modelFile(ModelVersion version) {
+    return directory.resolve(version.fileName(".zip"));
   }
 
-  public Path metadataFile(String version) {
-    return directory.resolve(version + ".json");
+  public Path metadataFile(ModelVersion version) {
+    return directory.resolve(version.fileName(".json"));
   }
 
-  public Path onnxFile(String version) {
-    return directory.resolve(version + ".onnx");
+  public Path onnxFile(ModelVersion version) {
+    return directory.resolve(version.fileName(".onnx"));
   }
 
   /** Writes network and metadata atomically (no ONNX twin: tests and benchmarks); returns the metadata file. */
@@ -78,7 +78,7 @@ public final class ModelRepository {
    * into place first, then the metadata rewritten with its checksum (and the zip's).
    */
   public Path addOnnx(byte[] onnx, JsonObject metadata) throws IOException {
-    String version = requireVersion(metadata);
+    ModelVersion version = ModelVersion.of(metadata);
     return write(metadata, onnx, tmpModel -> {
       Files.copy(modelFile(version), tmpModel, StandardCopyOption.REPLACE_EXISTING);
       recordZip(tmpModel, metadata);
@@ -96,7 +96,7 @@ public final class ModelRepository {
    * both against the SHA-256s its metadata records (refused, nothing written, if either differs).
    */
   public Path saveBytes(byte[] modelZip, byte[] onnx, JsonObject metadata) throws IOException {
-    String version = requireVersion(metadata);
+    ModelVersion version = ModelVersion.of(metadata);
     String zipSha = metadata.getString("sha256");
     if (zipSha != null && !zipSha.equalsIgnoreCase(OnnxModel.sha256(modelZip))) {
       throw new IOException("model " + version + ": received zip's SHA-256 differs from its metadata: refused");
@@ -114,7 +114,7 @@ public final class ModelRepository {
 
   /** Model (and ONNX) into temp files, metadata into another, then all renamed: the metadata last. */
   private Path write(JsonObject metadata, byte[] onnx, ModelWriter modelWriter) throws IOException {
-    String version = requireVersion(metadata);
+    ModelVersion version = ModelVersion.of(metadata);
     Files.createDirectories(directory);
     Path tmpModel = Files.createTempFile(directory, ".tmp-" + version, ".zip");
     Path tmpOnnx = Files.createTempFile(directory, ".tmp-" + version, ".onnx");
@@ -156,10 +156,10 @@ public final class ModelRepository {
           .filter(p -> p.getFileName().toString().endsWith(".json") && !p.getFileName().toString().startsWith("."))
           .map(this::readMetadataQuietly)
           .flatMap(Optional::stream)
-          .filter(meta -> Files.isRegularFile(modelFile(meta.getString("version"))))
-          .filter(meta -> !isRejected(meta.getString("version")))
-          .sorted(Comparator.comparing((JsonObject meta) -> meta.getString("version")).reversed())
-          .filter(meta -> ArtifactCheck.intact(modelFile(meta.getString("version")), meta))
+          .filter(meta -> Files.isRegularFile(modelFile(ModelVersion.of(meta))))
+          .filter(meta -> !isRejected(ModelVersion.of(meta)))
+          .sorted(Comparator.comparing(ModelVersion::of).reversed())
+          .filter(meta -> ArtifactCheck.intact(modelFile(ModelVersion.of(meta)), meta))
           .toList();
     }
   }
@@ -168,17 +168,17 @@ public final class ModelRepository {
    * Marks an artifact the accuracy gate refused: it stays on disk for inspection, but
    * {@link #list()} (and so every "load the newest" path) skips it.
    */
-  public void markRejected(String version, String reason) throws IOException {
-    Files.writeString(rejectionFile(version), new JsonObject().put("version", version).put("rejected", reason)
+  public void markRejected(ModelVersion version, String reason) throws IOException {
+    Files.writeString(rejectionFile(version), new JsonObject().put("version", version.toString()).put("rejected", reason)
         .encodePrettily() + "\n", StandardCharsets.UTF_8);
   }
 
-  public boolean isRejected(String version) {
+  public boolean isRejected(ModelVersion version) {
     return Files.exists(rejectionFile(version));
   }
 
-  private Path rejectionFile(String version) {
-    return directory.resolve(version + ".rejected");
+  private Path rejectionFile(ModelVersion version) {
+    return directory.resolve(version.fileName(".rejected"));
   }
 
   public Optional<JsonObject> newest() throws IOException {
@@ -191,7 +191,7 @@ public final class ModelRepository {
    */
   public Optional<JsonObject> newestServable() throws IOException {
     for (JsonObject metadata : list()) {
-      if (metadata.getJsonObject("onnx") != null && Files.isRegularFile(onnxFile(metadata.getString("version")))) {
+      if (metadata.getJsonObject("onnx") != null && Files.isRegularFile(onnxFile(ModelVersion.of(metadata)))) {
         return Optional.of(metadata);
       }
       LOG.warn("Model {} has no ONNX twin and cannot be served: run `cifar-serve export {}` to write it",
@@ -202,11 +202,11 @@ public final class ModelRepository {
 
   /** The artifact's ONNX twin in ONNX Runtime, its SHA-256 checked first (see {@link OnnxModel}). */
   public OnnxModel loadOnnx(JsonObject metadata, int lanes, int threadsPerLane) throws IOException {
-    return OnnxModel.load(onnxFile(requireVersion(metadata)), metadata, lanes, threadsPerLane);
+    return OnnxModel.load(onnxFile(ModelVersion.of(metadata)), metadata, lanes, threadsPerLane);
   }
 
   public LoadedModel load(JsonObject metadata) throws IOException {
-    String version = requireVersion(metadata);
+    ModelVersion version = ModelVersion.of(metadata);
     MultiLayerNetwork network = CifarCnn.ARCHITECTURE_ID.equals(metadata.getString("architectureId"))
         ? CifarCnn.withParameters(readCoefficients(modelFile(version)))
         : ModelSerializer.restoreMultiLayerNetwork(modelFile(version).toFile(), false);
@@ -234,19 +234,13 @@ public final class ModelRepository {
   private Optional<JsonObject> readMetadataQuietly(Path file) {
     try {
       JsonObject meta = new JsonObject(Files.readString(file, StandardCharsets.UTF_8));
-      return meta.getString("version") == null ? Optional.empty() : Optional.of(meta);
+      // The file name is not trusted: the version inside must be valid (and match it) to be an artifact.
+      return file.getFileName().toString().equals(ModelVersion.of(meta).fileName(".json"))
+          ? Optional.of(meta) : Optional.empty();
     } catch (IOException | RuntimeException e) {
       // A foreign or damaged file is not an artifact; the repository skips it rather than failing.
       return Optional.empty();
     }
-  }
-
-  private static String requireVersion(JsonObject metadata) {
-    String version = metadata.getString("version");
-    if (version == null || !version.matches("[A-Za-z0-9._-]+")) {
-      throw new IllegalArgumentException("model metadata needs a file-name-safe 'version', got " + version);
-    }
-    return version;
   }
 
   private static void move(Path from, Path to) throws IOException {

@@ -7,14 +7,12 @@ import cifarserve.data.CifarImages;
 import cifarserve.model.CifarCnn;
 import cifarserve.model.LoadedModel;
 import cifarserve.model.ModelRepository;
+import cifarserve.model.ModelVersion;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.util.HexFormat;
 import java.util.Random;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -32,8 +30,6 @@ import org.nd4j.linalg.schedule.ISchedule;
  * Blocking: call it from a worker thread (the training verticle) or the CLI, never an event loop.
  */
 public final class Trainer {
-  private static final DateTimeFormatter VERSION_TIME =
-      DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
   private static final long PROGRESS_INTERVAL_NANOS = 1_000_000_000L;
 
   /** The trained model and where it was written. */
@@ -228,9 +224,7 @@ public final class Trainer {
   private JsonObject metadata(TrainingOptions options, int epochs, int trainImages, int testImages,
                               Evaluation evaluation, double finalLoss, long trainingNanos) {
     Instant now = Instant.now();
-    byte[] suffix = new byte[2];
-    new java.security.SecureRandom().nextBytes(suffix);
-    String version = "cnn-" + VERSION_TIME.format(now) + "-" + HexFormat.of().formatHex(suffix);
+    String version = ModelVersion.next(now).toString();
     double trainingSeconds = trainingNanos / 1e9;
     return new JsonObject()
         .put("version", version)

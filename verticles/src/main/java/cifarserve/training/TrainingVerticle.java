@@ -5,6 +5,7 @@ import cifarserve.data.Datasets;
 import cifarserve.metrics.ServiceMetrics;
 import cifarserve.model.ModelCatalog;
 import cifarserve.model.ModelRepository;
+import cifarserve.model.ModelVersion;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -211,7 +212,7 @@ public final class TrainingVerticle extends VerticleBase {
       }
       Optional<String> refusal = gate.refusal(meta.getDouble("fullTestAccuracy", 0.0), baseline);
       if (refusal.isPresent()) {
-        catalog.repository().markRejected(meta.getString("version"), refusal.get());
+        catalog.repository().markRejected(ModelVersion.of(meta), refusal.get());
       }
       return new Gated(meta, refusal.orElse(null));
     })).compose(gated -> {

@@ -8,6 +8,7 @@ import cifarserve.cli.ServeCommand;
 import cifarserve.data.CifarImages;
 import cifarserve.inference.Predictions;
 import cifarserve.model.ModelRepository;
+import cifarserve.model.ModelVersion;
 import cifarserve.model.OnnxModel;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -39,7 +40,7 @@ class OnnxServingTest {
   static void start() throws Exception {
     ModelRepository shipped = new ModelRepository(Path.of("..", "models"));
     metadata = shipped.newestServable().orElseThrow();
-    String version = metadata.getString("version");
+    ModelVersion version = ModelVersion.of(metadata);
     for (Path file : List.of(shipped.modelFile(version), shipped.onnxFile(version), shipped.metadataFile(version))) {
       Files.copy(file, modelDir.resolve(file.getFileName()));
     }

@@ -32,16 +32,16 @@ class ModelCatalogTest {
     TestServers.await(vertx.close());
   }
 
-  private void share(String version, byte[] zip, byte[] onnx) {
+  private void share(ModelVersion version, byte[] zip, byte[] onnx) {
     TestServers.await(vertx.sharedData().<String, Object>getAsyncMap(ModelCatalog.MAP)
-        .compose(map -> map.put(ModelCatalog.ARTIFACT + version, Buffer.buffer(zip))
-            .compose(v -> map.put(ModelCatalog.ONNX + version, Buffer.buffer(onnx)))));
+        .compose(map -> map.put(version.mapKey(ModelCatalog.ARTIFACT), Buffer.buffer(zip))
+            .compose(v -> map.put(version.mapKey(ModelCatalog.ONNX), Buffer.buffer(onnx)))));
   }
 
   @Test
   void fetchedBytesAreWrittenOnlyWhenBothMatchTheirHashes() throws Exception {
     JsonObject metadata = OnnxModelTest.shippedMetadata();
-    String version = metadata.getString("version");
+    ModelVersion version = ModelVersion.of(metadata);
     byte[] zip = Files.readAllBytes(OnnxModelTest.SHIPPED.modelFile(version));
     byte[] onnx = Files.readAllBytes(OnnxModelTest.SHIPPED.onnxFile(version));
     ModelRepository local = new ModelRepository(tmp);
@@ -58,9 +58,9 @@ class ModelCatalogTest {
     share(version, zip, onnx);
     TestServers.await(catalog.ensureLocal(metadata));
     assertThat(Files.readAllBytes(local.onnxFile(version))).isEqualTo(onnx);
-    assertThat(local.newestServable().orElseThrow().getString("version")).isEqualTo(version);
+    assertThat(local.newestServable().orElseThrow().getString("version")).isEqualTo(version.toString());
     try (OnnxModel model = local.loadOnnx(metadata, 1, 1)) {
-      assertThat(model.version()).isEqualTo(version);
+      assertThat(model.version()).isEqualTo(version.toString());
     }
   }
 

@@ -84,7 +84,7 @@ class ModelTest {
     ModelRepository shipped = new ModelRepository(Path.of("..", "models"));
     JsonObject metadata = shipped.newest().orElseThrow();
     assertThat(metadata.getString("architectureId")).isEqualTo(CifarCnn.ARCHITECTURE_ID);
-    Path zip = shipped.modelFile(metadata.getString("version"));
+    Path zip = shipped.modelFile(ModelVersion.of(metadata));
     String storedConfiguration;
     try (var file = new java.util.zip.ZipFile(zip.toFile())) {
       storedConfiguration = new String(file.getInputStream(file.getEntry(ModelSerializer.CONFIGURATION_JSON))

@@ -23,7 +23,7 @@ class OnnxExportTest {
   void theShippedOnnxAnswersAsDl4jDoesOnRealTestImages() throws Exception {
     ModelRepository shipped = new ModelRepository(Path.of("..", "models"));
     JsonObject metadata = shipped.newest().orElseThrow();
-    String version = metadata.getString("version");
+    ModelVersion version = ModelVersion.of(metadata);
     Path onnxFile = shipped.onnxFile(version);
     assertThat(metadata.getJsonObject("onnx").getString("sha256")).isEqualTo(ArtifactCheck.sha256(onnxFile));
     assertThat(metadata.getString("sha256")).isEqualTo(ArtifactCheck.sha256(shipped.modelFile(version)));
@@ -63,11 +63,11 @@ class OnnxExportTest {
     byte[] onnx = OnnxExport.toOnnx(network, "cnn-20260101T000000Z-0003");
     repository.save(network, onnx, new JsonObject().put("version", "cnn-20260101T000000Z-0003"));
     JsonObject saved = repository.newest().orElseThrow();
-    assertThat(Files.readAllBytes(repository.onnxFile("cnn-20260101T000000Z-0003"))).isEqualTo(onnx);
+    assertThat(Files.readAllBytes(repository.onnxFile(ModelVersion.parse("cnn-20260101T000000Z-0003")))).isEqualTo(onnx);
     assertThat(saved.getJsonObject("onnx").getString("sha256"))
-        .isEqualTo(ArtifactCheck.sha256(repository.onnxFile("cnn-20260101T000000Z-0003")));
+        .isEqualTo(ArtifactCheck.sha256(repository.onnxFile(ModelVersion.parse("cnn-20260101T000000Z-0003"))));
     assertThat(saved.getString("sha256"))
-        .isEqualTo(ArtifactCheck.sha256(repository.modelFile("cnn-20260101T000000Z-0003")));
+        .isEqualTo(ArtifactCheck.sha256(repository.modelFile(ModelVersion.parse("cnn-20260101T000000Z-0003"))));
     assertThat(Files.list(tmp).filter(p -> p.getFileName().toString().startsWith(".tmp"))).isEmpty();
   }
 }

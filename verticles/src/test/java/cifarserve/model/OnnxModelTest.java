@@ -35,7 +35,7 @@ class OnnxModelTest {
   /** The shipped artifact's three files copied into {@code dir}. */
   static JsonObject copyShipped(Path dir) throws IOException {
     JsonObject metadata = shippedMetadata();
-    String version = metadata.getString("version");
+    ModelVersion version = ModelVersion.of(metadata);
     for (Path file : List.of(SHIPPED.modelFile(version), SHIPPED.onnxFile(version), SHIPPED.metadataFile(version))) {
       Files.copy(file, dir.resolve(file.getFileName()));
     }
@@ -118,7 +118,7 @@ class OnnxModelTest {
   void anOnnxFileThatDiffersFromItsRecordedHashIsRefused() throws Exception {
     JsonObject metadata = copyShipped(tmp);
     ModelRepository repository = new ModelRepository(tmp);
-    Path onnx = repository.onnxFile(metadata.getString("version"));
+    Path onnx = repository.onnxFile(ModelVersion.of(metadata));
     byte[] bytes = Files.readAllBytes(onnx);
     bytes[bytes.length / 2] ^= 0x01; // one bit of one weight
     Files.write(onnx, bytes);
