@@ -4,7 +4,7 @@ import cifarserve.Addresses;
 import cifarserve.cluster.ClusterDispatch;
 import cifarserve.metrics.ServiceMetrics;
 import cifarserve.model.ModelCatalog;
-import cifarserve.model.ModelRepository;
+import cifarserve.model.ArtifactStore;
 import cifarserve.model.ModelVersion;
 import cifarserve.model.OnnxModel;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -54,7 +54,7 @@ public final class InferenceVerticle extends VerticleBase {
   public Future<?> start() {
     JsonObject inference = config().getJsonObject("inference", new JsonObject());
     timeoutNanos = TimeUnit.MILLISECONDS.toNanos(inference.getLong("timeoutMs", 10_000L));
-    catalog = new ModelCatalog(vertx, new ModelRepository(Path.of(config().getString("modelDir", "models"))));
+    catalog = new ModelCatalog(vertx, new ArtifactStore(Path.of(config().getString("modelDir", "models"))));
     int cores = Runtime.getRuntime().availableProcessors();
     int laneCount = Math.max(1, inference.getInteger("lanes", 1));
     threadsPerLane = Math.max(1, inference.getInteger("threadsPerLane", Math.max(1, cores / laneCount)));

@@ -29,14 +29,14 @@ public final class ModelCatalog {
   static final String ONNX = "onnx";
 
   private final Vertx vertx;
-  private final ModelRepository repository;
+  private final ArtifactStore repository;
 
-  public ModelCatalog(Vertx vertx, ModelRepository repository) {
+  public ModelCatalog(Vertx vertx, ArtifactStore repository) {
     this.vertx = vertx;
     this.repository = repository;
   }
 
-  public ModelRepository repository() {
+  public ArtifactStore repository() {
     return repository;
   }
 
@@ -118,11 +118,13 @@ public final class ModelCatalog {
     }
   }
 
-  /** Makes sure the artifact's files are in the local repository, fetching its bytes from the map. */
+  /**
+   * Makes sure the files serving needs (metadata and ONNX twin) are in the local repository, else fetches
+   * the artifact's bytes (zip and ONNX) from the map.
+   */
   public Future<Void> ensureLocal(JsonObject metadata) {
     ModelVersion version = ModelVersion.of(metadata);
-    if (Files.isRegularFile(repository.metadataFile(version)) && Files.isRegularFile(repository.modelFile(version))
-        && Files.isRegularFile(repository.onnxFile(version))) {
+    if (Files.isRegularFile(repository.metadataFile(version)) && Files.isRegularFile(repository.onnxFile(version))) {
       return Future.succeededFuture();
     }
     return map().compose(map -> Future.all(map.get(version.mapKey(ARTIFACT)), map.get(version.mapKey(ONNX))))
