@@ -38,29 +38,17 @@ public final class Batcher implements AutoCloseable {
     void retire();
   }
 
-  public record Settings(int maxBatchSize, long maxDelayNanos, int queueCapacity, int lanes) {
-  }
+  public record Settings(int maxBatchSize, long maxDelayNanos, int queueCapacity, int lanes) { }
 
   /** One request's answer: the probabilities of its images and the model version that computed them. */
   public record Result(String version, float[][] probabilities) {
-  }
-
-  /** Where the batcher's figures go (metrics); every method is called outside its lock. */
-  public interface Listener {
-    Listener NONE = new Listener() { };
-
-    default void queued(long waitedNanos) { }
-
-    default void batchRun(int images, long computeNanos) { }
-
-    default void rejected(BatchFailure.Reason reason) { }
   }
 
   private record Pending(ImageBatch images, long enqueuedNanos, long deadlineNanos, CompletableFuture<Result> answer) {
   }
 
   private final Settings settings;
-  private final Listener listener;
+  private final BatchListener listener;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private final Lane[] lanes;
   private final ScheduledExecutorService fillTimer;
@@ -73,7 +61,7 @@ public final class Batcher implements AutoCloseable {
   private long lastArrivalNanos;
   private double meanGapNanos = Double.MAX_VALUE;
 
-  public Batcher(Settings settings, Listener listener) {
+  public Batcher(Settings settings, BatchListener listener) {
     this.settings = settings;
     this.listener = listener;
     this.lanes = new Lane[Math.max(1, settings.lanes())];
@@ -92,7 +80,7 @@ public final class Batcher implements AutoCloseable {
     return model;
   }
 
-  /** Images queued or running: what cluster spill compares with its threshold. */
+  /** Images queued or running (cluster spill compares it with its threshold). */
   public int load() {
     synchronized (lock) {
       return queuedImages + runningImages;
@@ -230,9 +218,10 @@ public final class Batcher implements AutoCloseable {
 
   private void run(Lane lane, List<Pending> batch, int images) {
     lane.thread.execute(() -> {
+      Result result = null;
+      BatchFailure failure = null;
       try {
         Model current = retainCurrent();
-        Result result;
         long started = System.nanoTime();
         try {
           FloatBuffer input = lane.inputFor(images);
@@ -244,25 +233,36 @@ public final class Batcher implements AutoCloseable {
           current.release();
         }
         listener.batchRun(images, System.nanoTime() - started);
-        int at = 0;
-        for (Pending pending : batch) {
-          int count = pending.images().count();
-          float[][] rows = new float[count][];
-          System.arraycopy(result.probabilities(), at, rows, 0, count);
-          at += count;
-          pending.answer().complete(new Result(result.version(), rows));
-        }
       } catch (RuntimeException | Error e) {
-        BatchFailure failure = new BatchFailure(BatchFailure.Reason.FAILED, "inference failed: " + e.getMessage(), e);
-        batch.forEach(p -> p.answer().completeExceptionally(failure));
+        failure = new BatchFailure(BatchFailure.Reason.FAILED, "inference failed: " + e.getMessage(), e);
+      }
+      synchronized (lock) {
+        runningImages -= images; // done before anyone hears of it: load() never counts answered work
+      }
+      try {
+        answer(batch, result, failure);
       } finally {
         synchronized (lock) {
           lane.busy = false;
-          runningImages -= images;
         }
         dispatch();
       }
     });
+  }
+
+  private static void answer(List<Pending> batch, Result result, BatchFailure failure) {
+    int at = 0;
+    for (Pending pending : batch) {
+      if (failure != null) {
+        pending.answer().completeExceptionally(failure);
+        continue;
+      }
+      int count = pending.images().count();
+      float[][] rows = new float[count][];
+      System.arraycopy(result.probabilities(), at, rows, 0, count);
+      at += count;
+      pending.answer().complete(new Result(result.version(), rows));
+    }
   }
 
   /** The current model with a reference held for one batch (a swap may retire it meanwhile). */

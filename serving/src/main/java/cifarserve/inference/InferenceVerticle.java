@@ -260,7 +260,7 @@ public final class InferenceVerticle extends VerticleBase {
   }
 
   /** The batcher's figures as Prometheus meters (names unchanged). */
-  private Batcher.Listener meters(MeterRegistry registry) {
+  private BatchListener meters(MeterRegistry registry) {
     Timer queueTime = Timer.builder("cifar_inference_queue_time").description("time a request waited for a batch")
         .publishPercentileHistogram().register(registry);
     Timer computeTime = Timer.builder("cifar_inference_compute_time").description("time the network took per batch")
@@ -275,7 +275,7 @@ public final class InferenceVerticle extends VerticleBase {
       Gauge.builder("cifar_cluster_nodes", vertx, v -> ((VertxInternal) v).clusterManager().getNodes().size())
           .description("members of the cluster as this node sees them").register(registry);
     }
-    return new Batcher.Listener() {
+    return new BatchListener() {
       @Override
       public void queued(long waitedNanos) {
         queueTime.record(waitedNanos, TimeUnit.NANOSECONDS);

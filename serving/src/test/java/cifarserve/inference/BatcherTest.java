@@ -57,7 +57,7 @@ class BatcherTest {
 
   private Batcher start(int maxBatch, long maxDelayMs, int queue, int lanes, GatedModel model) {
     batcher = new Batcher(new Batcher.Settings(maxBatch, TimeUnit.MILLISECONDS.toNanos(maxDelayMs), queue, lanes),
-        Batcher.Listener.NONE);
+        BatchListener.NONE);
     batcher.swap(model);
     return batcher;
   }
@@ -150,7 +150,7 @@ class BatcherTest {
 
   @Test
   void beforeAnyModelRequestsFailNotReady() {
-    batcher = new Batcher(new Batcher.Settings(8, 0, 16, 1), Batcher.Listener.NONE);
+    batcher = new Batcher(new Batcher.Settings(8, 0, 16, 1), BatchListener.NONE);
     assertThat(failureOf(batcher.submit(image(1), System.nanoTime() + FAR))).isEqualTo(BatchFailure.Reason.NOT_READY);
   }
 
