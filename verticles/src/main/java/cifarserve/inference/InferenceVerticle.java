@@ -4,6 +4,7 @@ import cifarserve.Addresses;
 import cifarserve.cluster.ClusterDispatch;
 import cifarserve.data.CifarImages;
 import cifarserve.metrics.ServiceMetrics;
+import cifarserve.model.ArtifactSignature;
 import cifarserve.model.ModelCatalog;
 import cifarserve.model.ModelRepository;
 import cifarserve.model.ModelVersion;
@@ -97,7 +98,8 @@ public final class InferenceVerticle extends VerticleBase {
     maxDelayNanos = TimeUnit.MILLISECONDS.toNanos(inference.getInteger("maxDelayMs", 0));
     queueCapacity = inference.getInteger("queueCapacity", 256);
     timeoutNanos = TimeUnit.MILLISECONDS.toNanos(inference.getLong("timeoutMs", 10_000L));
-    catalog = new ModelCatalog(vertx, new ModelRepository(Path.of(config().getString("modelDir", "models"))));
+    catalog = new ModelCatalog(vertx, new ModelRepository(Path.of(config().getString("modelDir", "models"))),
+        ArtifactSignature.from(config()));
     int cores = Runtime.getRuntime().availableProcessors();
     int laneCount = Math.max(1, inference.getInteger("lanes", 1));
     threadsPerLane = Math.max(1, inference.getInteger("threadsPerLane", Math.max(1, cores / laneCount)));
@@ -192,8 +194,10 @@ public final class InferenceVerticle extends VerticleBase {
     }
     loadingVersion = version;
     long started = System.nanoTime();
+    // What is loaded is this node's own copy, or one whose signature and hashes verified.
     return catalog.ensureLocal(metadata)
-        .compose(v -> vertx.executeBlocking(() -> catalog.repository().loadOnnx(metadata, lanes.size(), threadsPerLane)))
+        .compose(trusted -> vertx.executeBlocking(() ->
+            catalog.repository().loadOnnx(trusted, lanes.size(), threadsPerLane)))
         // A session's first run allocates its buffers and starts its thread pool: pay it on every lane
         // here, before the model serves, not in a user's request.
         .compose(loaded -> Future.all(lanes.stream().map(lane -> lane.executor.executeBlocking(() -> {
@@ -220,7 +224,11 @@ public final class InferenceVerticle extends VerticleBase {
             vertx.eventBus().publish(Addresses.MODEL_LOADED, loaded.metadata());
           }
         })
-        .onFailure(e -> LOG.error("Model {} could not be loaded: {}", metadata.getString("version"), e.getMessage()))
+        .onFailure(e -> {
+          if (!(e instanceof ModelCatalog.ModelRefused)) { // refusals are logged (once) by the catalog
+            LOG.error("Model {} could not be loaded: {}", version, e.getMessage());
+          }
+        })
         .onComplete(done -> {
           if (version.equals(loadingVersion)) {
             loadingVersion = null;

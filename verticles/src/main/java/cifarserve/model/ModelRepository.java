@@ -181,6 +181,15 @@ public final class ModelRepository {
     return directory.resolve(version.fileName(".rejected"));
   }
 
+  /** This version's metadata if the artifact is here, intact and not rejected by the accuracy gate. */
+  public Optional<JsonObject> find(ModelVersion version) {
+    if (!Files.isRegularFile(modelFile(version)) || !Files.isRegularFile(onnxFile(version)) || isRejected(version)) {
+      return Optional.empty();
+    }
+    return readMetadataQuietly(metadataFile(version))
+        .filter(meta -> ArtifactCheck.intact(modelFile(version), meta));
+  }
+
   public Optional<JsonObject> newest() throws IOException {
     return list().stream().findFirst();
   }

@@ -3,6 +3,7 @@ package cifarserve.training;
 import cifarserve.Addresses;
 import cifarserve.data.Datasets;
 import cifarserve.metrics.ServiceMetrics;
+import cifarserve.model.ArtifactSignature;
 import cifarserve.model.ModelCatalog;
 import cifarserve.model.ModelRepository;
 import cifarserve.model.ModelVersion;
@@ -50,7 +51,8 @@ public final class TrainingVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    catalog = new ModelCatalog(vertx, new ModelRepository(Path.of(config().getString("modelDir", "models"))));
+    catalog = new ModelCatalog(vertx, new ModelRepository(Path.of(config().getString("modelDir", "models"))),
+        ArtifactSignature.from(config()));
     trainingPool = vertx.createSharedWorkerExecutor("cifar-training", 1, 7, TimeUnit.DAYS);
     registerMeters(ServiceMetrics.registry());
     vertx.eventBus().<JsonObject>localConsumer(Addresses.TRAINING_STATUS, this::onStatus);
