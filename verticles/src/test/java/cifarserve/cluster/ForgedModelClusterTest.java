@@ -11,9 +11,11 @@ import cifarserve.model.ArtifactSignature;
 import cifarserve.model.CifarCnn;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.ext.web.client.WebClient;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,8 +36,8 @@ import org.junit.jupiter.api.Timeout;
  * model, b starts empty and gets it from the cluster, signed by a) and a third, hostile member (this
  * JVM, joined with the same Hazelcast config and name, without the secret) that writes forged entries
  * straight into the {@code cifar.models} map and onto the event bus. Every forgery is refused (log +
- * {@code cifar_cluster_models_refused_total{reason}}), no forged byte reaches a node's disk, and both
- * nodes keep serving the real model.
+ * {@code cifar_cluster_models_refused_total{reason}}), no forged byte reaches a node's disk, the
+ * Java-serialized value never runs its {@code readObject}, and both nodes keep serving the real model.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ForgedModelClusterTest {
@@ -123,6 +125,13 @@ class ForgedModelClusterTest {
         unsigned.copy().put("version", "cnn-20991231T235957Z-dddd"), forgedZip));
     awaitMetricAbove(b, REFUSED + "signature", signatureRefusals);
 
+    // 6. A Java-serialized object as the map value: the serialization filter refuses to read it.
+    Path marker = runDir.resolve("gadget-ran");
+    HazelcastClusterManager manager = (HazelcastClusterManager) ((VertxInternal) attacker).clusterManager();
+    manager.getHazelcastInstance().getMap("cifar.models").put("current", new Gadget(marker));
+    awaitRefusals("unreadable");
+    assertThat(marker).as("no node ran the gadget's readObject").doesNotExist();
+
     for (ClusterNode node : nodes) {
       assertThat(http.get(node, "/").body().getString("version")).as(node.name).isEqualTo(shippedVersion);
       assertThat(TestServers.await(http.classify(node, Buffer.buffer(TestData.testImages().image(0)))).statusCode())
@@ -132,8 +141,8 @@ class ForgedModelClusterTest {
             .noneMatch(name -> name.contains("2099") || name.startsWith("zzz"));
       }
     }
-    System.out.printf("forged entries refused: b %s%n", Stream.of("version", "architecture", "signature", "hash")
-        .map(r -> r + "=" + http.metric(b, REFUSED + r)).toList());
+    System.out.printf("forged entries refused: b %s%n", Stream.of("version", "architecture", "signature", "hash",
+        "unreadable").map(r -> r + "=" + http.metric(b, REFUSED + r)).toList());
   }
 
   private static JsonObject signedWith(String secret, JsonObject metadata, byte[] zip) throws Exception {
