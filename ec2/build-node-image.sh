@@ -17,6 +17,8 @@ if [[ -z ${JAR:-} ]]; then
   for candidate in verticles/node/target/cifar-serve.jar verticles/node/target/cifar-serve-node.jar verticles/target/cifar-serve.jar; do
     if [[ -f $candidate ]]; then JAR=$ROOT/$candidate; break; fi
   done
+  # none built yet: build-image.sh builds the node's module (the default jar would be the function's)
+  JAR=${JAR:-$ROOT/verticles/target/cifar-serve.jar}
 fi
 # The flags of ec2/cifar-serve.service's ExecStart (AWS-only tag/region properties left out: they feed
 # only cluster-aws.xml); later flags override the function image's defaults.
@@ -42,5 +44,5 @@ NODE_FLAGS=(
 JAR=${JAR:-} OUT=$ROOT/ec2/target ARCHIVE=$ROOT/ec2/target/cifar-serve-node.tar IMAGE=${IMAGE:-cifar-serve-node:latest} \
   CONF=$ROOT/conf/ec2.json EXTRA_CONF=$ROOT/conf/cluster-local.xml \
   MODULES=java.se,jdk.unsupported,jdk.crypto.ec,jdk.management,jdk.naming.dns,jdk.zipfs,jdk.jfr \
-  EXTRA_JVM_FLAGS="${NODE_FLAGS[*]}" SERVE_ARGS="serve --conf /app/conf/ec2.json --cluster" APPCDS=0 \
+  EXTRA_JVM_FLAGS="${NODE_FLAGS[*]}" SERVE_ARGS="serve --conf /app/conf/ec2.json --cluster" APPCDS=0 ALLOW_TRAINING_STACK=1 \
   exec openfaas/build-image.sh

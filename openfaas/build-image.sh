@@ -6,16 +6,20 @@
 #   base     /opt/java        a jlink runtime of the build JDK (17) with only the modules the service needs
 #            /lib, /lib64     the host's glibc, libstdc++, libgcc_s, libz, ... found with ldd (nothing else)
 #            /etc/passwd      uid 12000 "app" with home /tmp; /tmp (1777)
-#   natives  /app/native      the jar's linux-x86_64 libraries (ND4J, OpenBLAS, JavaCPP) unpacked once at
-#                             build time; JavaCPP loads them in place (see step 4)
-#   models   /app/models      the model artifact(s) from models/ (<version>.zip + .onnx + .json)
+#   natives  /app/native      ONNX Runtime's linux-x64 library, unpacked from the jar at build time and
+#                             loaded in place (-Donnxruntime.native.path); for the node's jar also
+#                             ND4J's, OpenBLAS's and JavaCPP's (see step 4)
+#   models   /app/models      the model artifact(s) from models/ (<version>.onnx + .json; the node's image
+#                             also the DL4J <version>.zip)
 #   app      /app/cifar-serve.jar (without the natives), /app/conf/openfaas.json
+# The function's jar is serving/'s cifar-serve-function.jar: no DL4J, ND4J, OpenBLAS or Hazelcast; the
+# build fails if any of their classes or libraries ends up in the image (step 7).
 # Entrypoint: function mode, no arguments; runs as uid 12000; only /tmp is written (read-only root fs).
 #
 # Run from the repository root (or anywhere: it cds there). Idempotent: everything is rebuilt under
 # openfaas/target/. Needs root (or unprivileged user namespaces) for the chroot step.
 # Environment knobs:
-#   JAR=path        use this jar instead of verticles/target/cifar-serve.jar (built if missing)
+#   JAR=path        use this jar instead of serving/target/cifar-serve-function.jar (built if missing)
 #   IMAGE=name:tag  image name written into the archive (default cifar-serve-function:latest)
 #   MODELS=dir      the model artifact(s) to bake in (default models/)
 #   JAVA_HOME       the JDK whose jlink and jmods make the runtime (default: the one `javac` belongs to)
@@ -26,36 +30,32 @@
 #   EXTRA_CONF="files"      more files for /app/conf (e.g. a Hazelcast config)
 #   EXTRA_JVM_FLAGS="..."   appended to the JVM flags below (later flags win)
 #   SERVE_ARGS="..."        the service's arguments (default: serve --conf /app/conf/<CONF's name>)
+#   ALLOW_TRAINING_STACK=1  the image may carry DL4J/ND4J/OpenBLAS/Hazelcast (the node's image)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=${OUT:-$ROOT/openfaas/target}
 IMAGE=${IMAGE:-cifar-serve-function:latest}
-JAR=$(readlink -f "${JAR:-$ROOT/verticles/target/cifar-serve.jar}")
+JAR=$(readlink -f "${JAR:-$ROOT/serving/target/cifar-serve-function.jar}")
 if [[ -z "${JAVA_HOME:-}" ]]; then JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")"); fi
 CONF=${CONF:-$ROOT/conf/openfaas.json}
 MODELS=${MODELS:-$ROOT/models}
 ARCHIVE=${ARCHIVE:-$OUT/cifar-serve-function.tar}
 read -r -a SERVE_ARGS <<< "${SERVE_ARGS:-serve --conf /app/conf/$(basename "$CONF")}"
 
-# Modules: Vert.x + Hazelcast classes in the jar + java.desktop (ImageIO decodes PNG/JPEG)
-# + jdk.zipfs (zip filesystem for model archives) + jdk.jfr/jdk.management (diagnostics, cheap).
-# Checked with `jdeps --print-module-deps` on the jar and by running the container test.
-MODULES=${MODULES:-java.base,java.logging,java.management,java.naming,java.scripting,java.sql,java.xml,java.desktop,\
-jdk.unsupported,jdk.crypto.ec,jdk.management,jdk.naming.dns,jdk.zipfs,java.net.http,jdk.jfr}
+# Modules of the function (serving/: Vert.x, Micrometer, ONNX Runtime): java.desktop for ImageIO (PNG/JPEG),
+# java.management + jdk.management for the JVM metrics, java.naming for Netty's DNS configuration lookup.
+# No Hazelcast, so none of what it needed (java.sql, java.scripting, jdk.naming.dns, ...). Checked by
+# running the container test; the node's image (ec2/build-node-image.sh) passes its own list.
+MODULES=${MODULES:-java.base,java.logging,java.management,java.naming,java.xml,java.desktop,jdk.unsupported,jdk.management}
 
 JVM_FLAGS=(
   -Djava.awt.headless=true
-  -Dorg.bytedeco.javacpp.pathsFirst=true
-  -Djava.library.path=/app/native
-  -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp
+  # ONNX Runtime loads its library from here instead of extracting it into /tmp at every start
+  -Donnxruntime.native.path=/app/native
   -XX:MaxRAMPercentage=50
   -XX:+ExitOnOutOfMemoryError
-  # JavaCPP's off-heap arrays are not bounded by the heap: cap them explicitly (a function serves
-  # within ~0.2-0.5 GB of RSS; 3 GB of physical bytes leaves the 4 GB t3.medium share some room)
-  -Dorg.bytedeco.javacpp.maxbytes=1g
-  -Dorg.bytedeco.javacpp.maxphysicalbytes=3g
   # Memory budget under the 4 GiB limit (issue 15): heap 50 % = 2 GiB + direct buffers 256 MiB
   # + metaspace 256 MiB + code cache 128 MiB + threads/GC/other ~0.3 GiB = ~2.9 GiB, leaving ~1 GiB
   # for a native inference runtime's arenas. Not yet measured under load with NMT (issue 15 open).
@@ -63,8 +63,7 @@ JVM_FLAGS=(
   -XX:MaxMetaspaceSize=256m
   -XX:ReservedCodeCacheSize=128m
 )
-read -r -a EXTRA <<< "${EXTRA_JVM_FLAGS:-}"
-JVM_FLAGS+=("${EXTRA[@]}")
+read -r -a EXTRA <<< "${EXTRA_JVM_FLAGS:-}"   # appended after step 4's flags: later flags win
 
 log() { printf '[build-image] %s\n' "$*" >&2; }
 die() { printf '[build-image] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -76,8 +75,9 @@ mkdir -p "$OUT"
 
 # 1. the jar
 if [[ ! -f $JAR ]]; then
-  log "building the service jar (mvn package -pl verticles -am)"
-  mvn -q -B -DskipTests package -pl verticles -am
+  MODULE=verticles; [[ $JAR == */serving/* ]] && MODULE=serving
+  log "building the jar (mvn package -pl $MODULE -am)"
+  mvn -q -B -DskipTests package -pl "$MODULE" -am
 fi
 [[ -f $JAR ]] || die "jar not found: $JAR"
 echo "$JAR" > "$OUT/jar-path.tmp"   # read by test-container.sh (comparison with the plain fat jar)
@@ -128,12 +128,12 @@ app:x:12000:
 EOF
 
 # 3. the application
-if compgen -G "$MODELS/*.zip" > /dev/null; then
-  cp "$MODELS"/*.zip "$RFS/app/models/"
-  cp "$MODELS"/*.onnx "$RFS/app/models/" 2>/dev/null || log "WARNING: no .onnx in $MODELS: nothing can be served (cifar-serve export writes it)"
-  cp "$MODELS"/*.json "$RFS/app/models/" 2>/dev/null || true
+if compgen -G "$MODELS/*.onnx" > /dev/null; then
+  # what serving reads: the ONNX twin and the metadata; the DL4J zip only where training runs (the node)
+  cp "$MODELS"/*.onnx "$MODELS"/*.json "$RFS/app/models/"
+  if [[ ${ALLOW_TRAINING_STACK:-0} == 1 ]]; then cp "$MODELS"/*.zip "$RFS/app/models/"; fi
 else
-  log "WARNING: no model artifact in $MODELS: the function will answer 503 until one is provided"
+  log "WARNING: no servable model artifact (.onnx) in $MODELS: the function will answer 503 until one is provided"
 fi
 cp "$CONF" ${EXTRA_CONF:-} "$RFS/app/conf/"
 
@@ -148,35 +148,55 @@ log "unpacking the jar's linux-x86_64 JavaCPP native libraries into /app/native"
 NATIVES_TMP=$OUT/natives-unpack
 rm -rf "$NATIVES_TMP"; mkdir -p "$NATIVES_TMP" "$RFS/app/native"
 mapfile -t SO_ENTRIES < <("$JAVA_HOME/bin/jar" tf "$JAR" | grep -E "$NATIVE_RE" || true)
-(( ${#SO_ENTRIES[@]} )) || die "no linux-x86_64 native library in $JAR"
-# The jar may carry several libnd4j builds (linux-x86_64, linux-x86_64-onednn-avx2, ...): keep the one
-# the service was built for (nd4jClassifier in cifar-serve-versions.properties), else the most specific.
-(cd "$NATIVES_TMP" && "$JAVA_HOME/bin/jar" xf "$JAR" cifar-serve-versions.properties 2> /dev/null || true)
-ND4J_CLASSIFIER=$(sed -n 's/^nd4jClassifier=//p' "$NATIVES_TMP/cifar-serve-versions.properties" 2> /dev/null | tr -d '\r')
-if [[ -z $ND4J_CLASSIFIER ]]; then
-  ND4J_CLASSIFIER=$(printf '%s\n' "${SO_ENTRIES[@]}" | sed -n "s#^$ND4J_BINDINGS/\([^/]*\)/.*#\1#p" | awk '{print length, $0}' | sort -rn | head -1 | cut -d' ' -f2)
-fi
-log "libnd4j build: ${ND4J_CLASSIFIER:-none}"
-mapfile -t ND4J_ENTRIES < <(printf '%s\n' "${SO_ENTRIES[@]}" | grep "^$ND4J_BINDINGS/$ND4J_CLASSIFIER/" || true)
-mapfile -t OTHER_ENTRIES < <(printf '%s\n' "${SO_ENTRIES[@]}" | grep -v "^$ND4J_BINDINGS/" || true)
-(cd "$NATIVES_TMP" && "$JAVA_HOME/bin/jar" xf "$JAR" "${ND4J_ENTRIES[@]}" "${OTHER_ENTRIES[@]}")
-# libnd4j's onednn builds carry their own oneDNN inside libnd4jcpu.so (no separate libdnnl).
-# flatten, libnd4j's files first; a same-named file elsewhere (e.g. another libgomp.so.1) is skipped:
-# a process maps one library per soname anyway
-for so in "${ND4J_ENTRIES[@]}" "${OTHER_ENTRIES[@]}"; do
-  dest=$RFS/app/native/$(basename "$so")
-  if [[ -e $dest ]]; then
-    cmp -s "$NATIVES_TMP/$so" "$dest" || log "keeping the first $(basename "$so"); skipping $so"
-    continue
+if (( ${#SO_ENTRIES[@]} )); then
+  # The jar may carry several libnd4j builds (linux-x86_64, linux-x86_64-onednn-avx2, ...): keep the one
+  # the service was built for (nd4jClassifier in cifar-serve-versions.properties), else the most specific.
+  (cd "$NATIVES_TMP" && "$JAVA_HOME/bin/jar" xf "$JAR" cifar-serve-versions.properties 2> /dev/null || true)
+  ND4J_CLASSIFIER=$(sed -n 's/^nd4jClassifier=//p' "$NATIVES_TMP/cifar-serve-versions.properties" 2> /dev/null | tr -d '\r')
+  if [[ -z $ND4J_CLASSIFIER ]]; then
+    ND4J_CLASSIFIER=$(printf '%s\n' "${SO_ENTRIES[@]}" | sed -n "s#^$ND4J_BINDINGS/\([^/]*\)/.*#\1#p" | awk '{print length, $0}' | sort -rn | head -1 | cut -d' ' -f2)
   fi
-  cp "$NATIVES_TMP/$so" "$dest"
-done
+  log "libnd4j build: ${ND4J_CLASSIFIER:-none}"
+  mapfile -t ND4J_ENTRIES < <(printf '%s\n' "${SO_ENTRIES[@]}" | grep "^$ND4J_BINDINGS/$ND4J_CLASSIFIER/" || true)
+  mapfile -t OTHER_ENTRIES < <(printf '%s\n' "${SO_ENTRIES[@]}" | grep -v "^$ND4J_BINDINGS/" || true)
+  (cd "$NATIVES_TMP" && "$JAVA_HOME/bin/jar" xf "$JAR" "${ND4J_ENTRIES[@]}" "${OTHER_ENTRIES[@]}")
+  # libnd4j's onednn builds carry their own oneDNN inside libnd4jcpu.so (no separate libdnnl).
+  # flatten, libnd4j's files first; a same-named file elsewhere (e.g. another libgomp.so.1) is skipped:
+  # a process maps one library per soname anyway
+  for so in "${ND4J_ENTRIES[@]}" "${OTHER_ENTRIES[@]}"; do
+    dest=$RFS/app/native/$(basename "$so")
+    if [[ -e $dest ]]; then
+      cmp -s "$NATIVES_TMP/$so" "$dest" || log "keeping the first $(basename "$so"); skipping $so"
+      continue
+    fi
+    cp "$NATIVES_TMP/$so" "$dest"
+  done
+  rm -rf "$NATIVES_TMP"
+  # JavaCPP loads OpenBLAS for ND4J under a second name ("openblas@.0#openblas_nolapack@.0"): for such
+  # a renamed library it makes symbolic links in its cache (/tmp/javacpp at run time: a few empty links,
+  # no copies). The JNI library that needs libopenblas_nolapack.so.0 finds it here, through
+  # LD_LIBRARY_PATH=/app/native.
+  if [[ -f $RFS/app/native/libopenblas.so.0 ]]; then ln -sf libopenblas.so.0 "$RFS/app/native/libopenblas_nolapack.so.0"; fi
+  JVM_FLAGS+=(
+    -Dorg.bytedeco.javacpp.pathsFirst=true
+    -Djava.library.path=/app/native
+    -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp
+    # JavaCPP's off-heap arrays are not bounded by the heap: cap them explicitly
+    -Dorg.bytedeco.javacpp.maxbytes=1g
+    -Dorg.bytedeco.javacpp.maxphysicalbytes=3g
+  )
+else
+  log "no JavaCPP native library in the jar (the function: no ND4J)"
+fi
+# ONNX Runtime's linux-x64 library and its JNI glue (the jar carries other platforms' too: dropped)
+ORT_DIR=ai/onnxruntime/native/linux-x64
+mapfile -t ORT_ENTRIES < <("$JAVA_HOME/bin/jar" tf "$JAR" | grep -E "^$ORT_DIR/[^/]+\.so$" || true)
+(( ${#ORT_ENTRIES[@]} )) || die "no ONNX Runtime linux-x64 library in $JAR"
+mkdir -p "$NATIVES_TMP"
+(cd "$NATIVES_TMP" && "$JAVA_HOME/bin/jar" xf "$JAR" "${ORT_ENTRIES[@]}")
+cp "$NATIVES_TMP/$ORT_DIR"/*.so "$RFS/app/native/"
 rm -rf "$NATIVES_TMP"
-# JavaCPP loads OpenBLAS for ND4J under a second name ("openblas@.0#openblas_nolapack@.0"): for such
-# a renamed library it makes symbolic links in its cache (/tmp/javacpp at run time: a few empty links,
-# no copies). The JNI library that needs libopenblas_nolapack.so.0 finds it here, through
-# LD_LIBRARY_PATH=/app/native.
-if [[ -f $RFS/app/native/libopenblas.so.0 ]]; then ln -sf libopenblas.so.0 "$RFS/app/native/libopenblas_nolapack.so.0"; fi
+JVM_FLAGS+=("${EXTRA[@]}")
 # libnd4jcpu.so ships with its symbol table (323 MB): dropping what dynamic linking does not need saves ~22 MB
 if command -v strip > /dev/null; then
   find "$RFS/app/native" -type f -name '*.so*' -exec strip --strip-unneeded {} +
@@ -184,8 +204,8 @@ fi
 log "host shared libraries for the natives"
 EXTRA_LD_PATH=$RFS/app/native copy_deps $(find "$RFS/app/native" -type f)
 
-log "slimming the jar (dropping its JavaCPP native libraries: those used are in /app/native)"
-"$JAVA_HOME/bin/java" "$ROOT/openfaas/SlimJar.java" "$JAR" "$RFS/app/cifar-serve.jar" "$NATIVE_RE" >&2
+log "slimming the jar (dropping its native libraries: those used are in /app/native)"
+"$JAVA_HOME/bin/java" "$ROOT/openfaas/SlimJar.java" "$JAR" "$RFS/app/cifar-serve.jar" "$NATIVE_RE|^ai/onnxruntime/native/" >&2
 
 # 5. runs inside the image tree (chroot: the image's own paths, so what they record is valid there)
 in_image() {
@@ -237,9 +257,22 @@ LD_LIBRARY_PATH=/app/native in_image /opt/java/bin/java -Xshare:on "${JVM_FLAGS[
   || { cat "$OUT/info.txt" >&2; die "'info' failed inside the image tree"; }
 EXTRACTED=$(find "$RFS/tmp" -type f -name '*.so*' ! -name 'libopenblas_nolapack.so*')
 if [[ -n $EXTRACTED ]]; then
-  echo "$EXTRACTED" >&2; die "JavaCPP extracted libraries at run time: /app/native is not used for them"
+  echo "$EXTRACTED" >&2; die "JavaCPP or ONNX Runtime extracted libraries at run time: /app/native is not used for them"
 fi
 rm -rf "$RFS"/tmp/* "$RFS"/tmp/.[!.]* 2>/dev/null || true
+
+# 5c. the function carries no training stack: every file of the image tree and every entry of its jar,
+# listed into image-files.txt, must be free of DL4J/ND4J/JavaCPP/Hazelcast classes and ND4J/OpenBLAS libraries
+(cd "$RFS" && find . -type f -o -type l | sed 's#^\./#/#'; "$JAVA_HOME/bin/jar" tf "$RFS/app/cifar-serve.jar" | sed 's#^#/app/cifar-serve.jar!#') \
+  | sort > "$OUT/image-files.txt"
+FORBIDDEN='!(org/deeplearning4j|org/nd4j|org/bytedeco|com/hazelcast)/|/(libnd4j|libjnind4j|libopenblas)[^/]*$'
+if [[ ${ALLOW_TRAINING_STACK:-0} != 1 ]]; then
+  if grep -E "$FORBIDDEN" "$OUT/image-files.txt" > "$OUT/forbidden-files.txt"; then
+    head "$OUT/forbidden-files.txt" >&2
+    die "the function image carries the training stack ($(wc -l < "$OUT/forbidden-files.txt") files, see $OUT/forbidden-files.txt)"
+  fi
+  log "image contents: $(wc -l < "$OUT/image-files.txt") files and jar entries, none of DL4J/ND4J/JavaCPP/Hazelcast/OpenBLAS"
+fi
 
 # the build context of openfaas/Dockerfile (faas-cli, JRE base image) gets the same /app (hard links)
 CTX=$OUT/function-context

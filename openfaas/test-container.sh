@@ -17,8 +17,8 @@
 #      (connection refused, 503, 429): no reset or empty reply mid-request
 #   5. image size; nothing written outside /tmp (read-only root + empty `docker diff`); idle memory
 #   6. openfaas/Dockerfile builds (on a stand-in for eclipse-temurin:17-jre) and its image serves
-#   7. what the build-time work buys: 3 cold starts without the AppCDS archive, and 2 with the plain fat
-#      jar (JavaCPP extracting its natives into /tmp at start); skipped with COMPARE_EXTRACT=0
+#   7. what the build-time work buys: 3 cold starts without the AppCDS archive, and 2 with the plain
+#      function jar (ONNX Runtime extracting its native library into /tmp at start); skipped with COMPARE_EXTRACT=0
 # Figures go to openfaas/target/container-test.json. Exit status 0 only if every check passed.
 # If dockerd cannot start, this fails loudly (it never skips).
 set -uo pipefail
@@ -480,14 +480,14 @@ if [[ $COMPARE_EXTRACT == 1 ]]; then
     variant "the same image without its AppCDS archive (JDK CDS only)" 3 --entrypoint "${ENTRY[0]}" -- "${NO_APPCDS[@]}"
     NO_APPCDS_JSON=$V_JSON
   fi
-  FAT_JAR=$(cat "$OUT/jar-path" 2> /dev/null || echo "$ROOT/verticles/target/cifar-serve.jar")
+  FAT_JAR=$(cat "$OUT/jar-path" 2> /dev/null || echo "$ROOT/serving/target/cifar-serve-function.jar")
   if [[ -f $FAT_JAR ]]; then
-    variant "the plain fat jar, JavaCPP extracting its natives into /tmp at every start (no AppCDS)" 2 \
+    variant "the plain jar, its native libraries extracted into /tmp at every start (no AppCDS)" 2 \
       -v "$FAT_JAR:/opt/fat/cifar-serve.jar:ro" --tmpfs /tmp:exec,size=1g -e LD_LIBRARY_PATH= --entrypoint /opt/java/bin/java \
       -- -Djava.awt.headless=true -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp -jar /opt/fat/cifar-serve.jar serve --conf /app/conf/openfaas.json
     FAT_JSON=$V_JSON
   else
-    say "no fat jar at $FAT_JAR: comparison with JavaCPP extraction at start skipped"
+    say "no plain jar at $FAT_JAR: comparison with extraction at start skipped"
   fi
 else
   say "comparisons skipped (COMPARE_EXTRACT=0)"

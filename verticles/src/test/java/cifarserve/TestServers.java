@@ -63,10 +63,10 @@ public final class TestServers {
     return config.mergeIn(overrides, true);
   }
 
-  public static ServeCommand.Server start(JsonObject config) {
+  public static Server start(JsonObject config) {
     Main.enableEngineHelpers();
     Vertx vertx = await(ServeCommand.startVertx(config));
-    return await(ServeCommand.Server.deploy(vertx, config));
+    return await(ServeCommand.deploy(vertx, config));
   }
 
   public static <T> T await(Future<T> future) {

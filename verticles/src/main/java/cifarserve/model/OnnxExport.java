@@ -33,9 +33,9 @@ import org.nd4j.shade.protobuf.ByteString;
  * {@link OnnxVerification} checks the result against DL4J before anything is published.
  */
 public final class OnnxExport {
-  public static final String INPUT = "input";
-  public static final String OUTPUT = "probabilities";
-  public static final int OPSET = 17;
+  public static final String INPUT = OnnxModel.INPUT;
+  public static final String OUTPUT = OnnxModel.OUTPUT;
+  public static final int OPSET = OnnxModel.OPSET;
   private static final long IR_VERSION = 8;
 
   private OnnxExport() {

@@ -43,6 +43,7 @@ public final class TrainingVerticle extends VerticleBase {
 
   private WorkerExecutor trainingPool;
   private ModelCatalog catalog;
+  private ModelRepository repository;
   private volatile TrainingProgress progress = TrainingProgress.idle();
   private final AtomicBoolean running = new AtomicBoolean();
   private final AtomicBoolean cancelled = new AtomicBoolean();
@@ -51,8 +52,8 @@ public final class TrainingVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    catalog = new ModelCatalog(vertx, new ModelRepository(Path.of(config().getString("modelDir", "models"))),
-        ArtifactSignature.from(config()));
+    repository = new ModelRepository(Path.of(config().getString("modelDir", "models")));
+    catalog = new ModelCatalog(vertx, repository, ArtifactSignature.from(config()));
     trainingPool = vertx.createSharedWorkerExecutor("cifar-training", 1, 7, TimeUnit.DAYS);
     registerMeters(ServiceMetrics.registry());
     vertx.eventBus().<JsonObject>localConsumer(Addresses.TRAINING_STATUS, this::onStatus);
@@ -205,7 +206,7 @@ public final class TrainingVerticle extends VerticleBase {
     AccuracyGate gate = AccuracyGate.from(config());
     servingBaseline().compose(baseline -> trainingPool.executeBlocking(() -> {
       var dataset = Datasets.open(config(), null, line -> LOG.info(line));
-      Trainer.Result result = new Trainer(dataset, catalog.repository()).train(options, this::report, cancelled::get);
+      Trainer.Result result = new Trainer(dataset, repository).train(options, this::report, cancelled::get);
       JsonObject meta = result.model().metadata();
       if (gate.enabled()) {
         progress = TrainingProgress.phase(TrainingProgress.EVALUATING, options.epochs(), progress.elapsedSeconds(),

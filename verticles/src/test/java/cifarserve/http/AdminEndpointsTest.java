@@ -3,7 +3,7 @@ package cifarserve.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import cifarserve.TestServers;
-import cifarserve.cli.ServeCommand;
+import cifarserve.Server;
 import cifarserve.model.ModelRepository;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -32,7 +32,7 @@ class AdminEndpointsTest {
   void withoutAConfiguredTokenAdminEndpointsDoNotExist() {
     JsonObject config = TestServers.config(modelDir, new JsonObject());
     config.put("admin", new JsonObject());
-    ServeCommand.Server server = TestServers.start(config);
+    Server server = TestServers.start(config);
     WebClient client = WebClient.create(server.vertx());
     try {
       for (String path : List.of("/train", "/train/cancel")) {
@@ -53,7 +53,7 @@ class AdminEndpointsTest {
 
   @Test
   void missingOrWrongTokenIs401AndHostileOptionsAre400NamingTheField() {
-    ServeCommand.Server server = TestServers.start(TestServers.config(modelDir, new JsonObject()));
+    Server server = TestServers.start(TestServers.config(modelDir, new JsonObject()));
     WebClient client = WebClient.create(server.vertx());
     int port = server.port();
     String token = "Bearer " + TestServers.ADMIN_TOKEN;
@@ -85,7 +85,7 @@ class AdminEndpointsTest {
 
   @Test
   void aRunningTrainingIsCancelled() throws Exception {
-    ServeCommand.Server server = TestServers.start(TestServers.config(modelDir, new JsonObject()));
+    Server server = TestServers.start(TestServers.config(modelDir, new JsonObject()));
     WebClient client = WebClient.create(server.vertx());
     int port = server.port();
     String token = "Bearer " + TestServers.ADMIN_TOKEN;
@@ -106,7 +106,7 @@ class AdminEndpointsTest {
 
   @Test
   void aOneImageModelIsTrainedButNotAnnounced() throws Exception {
-    ServeCommand.Server server = TestServers.start(TestServers.config(modelDir, new JsonObject()
+    Server server = TestServers.start(TestServers.config(modelDir, new JsonObject()
         .put("accuracyGate", new JsonObject().put("enabled", true).put("minAccuracy", 0.30).put("tolerance", 0.02))));
     WebClient client = WebClient.create(server.vertx());
     int port = server.port();

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import cifarserve.TestData;
 import cifarserve.TestModels;
 import cifarserve.TestServers;
-import cifarserve.cli.ServeCommand;
+import cifarserve.Server;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FunctionModeTest {
   @TempDir
   Path tmp;
-  ServeCommand.Server server;
+  Server server;
   WebClient client;
   Path lockFile;
 

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import cifarserve.TestData;
 import cifarserve.TestModels;
 import cifarserve.TestServers;
-import cifarserve.cli.ServeCommand;
+import cifarserve.Server;
 import io.vertx.core.json.JsonObject;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -33,7 +33,7 @@ class HostileInputTest {
   static final long IDLE_TIMEOUT_MS = 2_000;
   /** Any answer slower than this is a hang: the slowest case (a 1 MB body refused) takes milliseconds. */
   static final int ANSWER_BOUND_MS = 10_000;
-  static ServeCommand.Server server;
+  static Server server;
   static int port;
   /** Test images this model classifies correctly (found once): what "still healthy" is checked with. */
   static List<Integer> knownGood = new ArrayList<>();

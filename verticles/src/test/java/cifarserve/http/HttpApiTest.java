@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 import cifarserve.TestData;
 import cifarserve.TestModels;
 import cifarserve.TestServers;
-import cifarserve.cli.ServeCommand;
+import cifarserve.Server;
 import cifarserve.data.CifarClasses;
 import cifarserve.data.CifarImages;
 import cifarserve.inference.Predictions;
@@ -48,7 +48,7 @@ class HttpApiTest {
   /** Long: the in-flight test holds requests whose bodies never come (slow bodies: HostileInputTest). */
   static final long BODY_READ_TIMEOUT_MS = 60_000;
   static final int MAX_INFLIGHT = 16;
-  static ServeCommand.Server server;
+  static Server server;
   static WebClient client;
   static int port;
   static OnnxModel inProcess;

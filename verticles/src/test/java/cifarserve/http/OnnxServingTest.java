@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import cifarserve.TestData;
 import cifarserve.TestServers;
-import cifarserve.cli.ServeCommand;
+import cifarserve.Server;
 import cifarserve.data.CifarImages;
 import cifarserve.inference.Predictions;
 import cifarserve.model.ModelRepository;
@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 class OnnxServingTest {
   @TempDir
   static Path modelDir;
-  static ServeCommand.Server server;
+  static Server server;
   static WebClient client;
   static JsonObject metadata;
 

@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 import cifarserve.TestData;
 import cifarserve.TestModels;
 import cifarserve.TestServers;
-import cifarserve.cli.ServeCommand;
+import cifarserve.Server;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.PoolOptions;
@@ -35,7 +35,7 @@ class OverloadTest {
   static final int IMAGES = 16;
   static final int BURST = 400;
   static final int CONNECTIONS = 64;
-  static ServeCommand.Server server;
+  static Server server;
   static WebClient client;
   static int port;
   static final List<Buffer> raw = new ArrayList<>();

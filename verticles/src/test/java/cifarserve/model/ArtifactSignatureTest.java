@@ -39,6 +39,11 @@ class ArtifactSignatureTest {
   }
 
   @Test
+  void theServingSideNamesTheTrainedArchitecture() {
+    assertThat(ArtifactSignature.ARCHITECTURE_ID).isEqualTo(CifarCnn.ARCHITECTURE_ID);
+  }
+
+  @Test
   void aSignedModelVerifiesWithTheSameSecretOnly() {
     ArtifactSignature.Verdict verdict = signer.verify(signed());
     assertThat(verdict.accepted()).isTrue();

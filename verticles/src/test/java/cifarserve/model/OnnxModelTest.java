@@ -140,6 +140,23 @@ class OnnxModelTest {
   }
 
   @Test
+  void aServingOnlyCopyWithoutTheDl4jZipIsServed() throws Exception {
+    JsonObject metadata = shippedMetadata();
+    ModelVersion version = ModelVersion.of(metadata);
+    for (Path file : List.of(SHIPPED.onnxFile(version), SHIPPED.metadataFile(version))) { // as the function image holds it
+      Files.copy(file, tmp.resolve(file.getFileName()));
+    }
+    ArtifactStore store = new ArtifactStore(tmp);
+    assertThat(store.newestServable().orElseThrow().getString("version")).isEqualTo(version.toString());
+    try (OnnxModel model = store.loadOnnx(metadata, 1, 1)) {
+      assertThat(model.predictBytes(TestData.testImages().pixels(), 0, 1)[0]).hasSize(10);
+    }
+    // metadata alone is not an artifact
+    Files.delete(store.onnxFile(version));
+    assertThat(store.newestServable()).isEmpty();
+  }
+
+  @Test
   void aRetiredModelStaysUsableUntilItsLastBatchReleasesIt() throws Exception {
     OnnxModel model = SHIPPED.loadOnnx(shippedMetadata(), 1, 1);
     byte[] pixels = TestData.testImages().pixels();

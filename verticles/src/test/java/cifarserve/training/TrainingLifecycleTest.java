@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import cifarserve.TestModels;
 import cifarserve.TestServers;
-import cifarserve.cli.ServeCommand;
+import cifarserve.Server;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -23,7 +23,7 @@ class TrainingLifecycleTest {
 
   @Test
   void trainsOnStartAnswers503MeanwhileThenServesAndRetrains() throws Exception {
-    ServeCommand.Server server = TestServers.start(TestServers.config(modelDir, new JsonObject()
+    Server server = TestServers.start(TestServers.config(modelDir, new JsonObject()
         .put("trainOnStart", true).put("training", TINY)));
     WebClient client = WebClient.create(server.vertx());
     int port = server.port();
@@ -70,7 +70,7 @@ class TrainingLifecycleTest {
       Files.copy(file, modelDir.resolve(file.getFileName()));
     }
     Path emptyCifarDir = Files.createDirectories(modelDir.resolve("no-data-here"));
-    ServeCommand.Server server = TestServers.start(TestServers.config(modelDir, new JsonObject()
+    Server server = TestServers.start(TestServers.config(modelDir, new JsonObject()
         .put("cifarDir", emptyCifarDir.toString())));
     WebClient client = WebClient.create(server.vertx());
     int port = server.port();

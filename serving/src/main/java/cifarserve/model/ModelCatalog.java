@@ -39,12 +39,12 @@ public final class ModelCatalog {
   static final String ONNX = "onnx";
 
   private final Vertx vertx;
-  private final ModelRepository repository;
+  private final ArtifactStore repository;
   private final ArtifactSignature signature;
   /** The last version refused: a forged entry polled every few seconds is logged (and counted) once. */
   private volatile String lastRefused;
 
-  public ModelCatalog(Vertx vertx, ModelRepository repository, ArtifactSignature signature) {
+  public ModelCatalog(Vertx vertx, ArtifactStore repository, ArtifactSignature signature) {
     this.vertx = vertx;
     this.repository = repository;
     this.signature = signature;
@@ -57,7 +57,7 @@ public final class ModelCatalog {
     }
   }
 
-  public ModelRepository repository() {
+  public ArtifactStore repository() {
     return repository;
   }
 

@@ -4,9 +4,9 @@ import cifarserve.Addresses;
 import cifarserve.cluster.ClusterDispatch;
 import cifarserve.data.CifarImages;
 import cifarserve.metrics.ServiceMetrics;
-import cifarserve.model.ArtifactSignature;
 import cifarserve.model.ModelCatalog;
-import cifarserve.model.ModelRepository;
+import cifarserve.model.ArtifactSignature;
+import cifarserve.model.ArtifactStore;
 import cifarserve.model.ModelVersion;
 import cifarserve.model.OnnxModel;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -98,7 +98,7 @@ public final class InferenceVerticle extends VerticleBase {
     maxDelayNanos = TimeUnit.MILLISECONDS.toNanos(inference.getInteger("maxDelayMs", 0));
     queueCapacity = inference.getInteger("queueCapacity", 256);
     timeoutNanos = TimeUnit.MILLISECONDS.toNanos(inference.getLong("timeoutMs", 10_000L));
-    catalog = new ModelCatalog(vertx, new ModelRepository(Path.of(config().getString("modelDir", "models"))),
+    catalog = new ModelCatalog(vertx, new ArtifactStore(Path.of(config().getString("modelDir", "models"))),
         ArtifactSignature.from(config()));
     int cores = Runtime.getRuntime().availableProcessors();
     int laneCount = Math.max(1, inference.getInteger("lanes", 1));

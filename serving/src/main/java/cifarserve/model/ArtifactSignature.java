@@ -32,13 +32,15 @@ import javax.crypto.spec.SecretKeySpec;
  * can reach the cluster port can choose what every node serves. For a trusted, closed network only.
  *
  * <p>Nodes serve the ONNX twin (ONNX Runtime). Models from the cluster must also name
- * {@link CifarCnn#ARCHITECTURE_ID}, so that if DL4J ever reads their zip (evaluation, export) its
+ * {@link #ARCHITECTURE_ID} (the training module's {@code CifarCnn.ARCHITECTURE_ID}), so that if DL4J ever reads their zip (evaluation, export) its
  * weights are read as a plain tensor into the network built in code, never through DL4J's
  * ModelSerializer (which runs Java deserialization on part of the zip).
  */
 public final class ArtifactSignature {
   /** The metadata field holding the signed file list and the MAC. */
   public static final String FIELD = "signature";
+  /** The built-in network's id, as {@code CifarCnn} (training module) names it; a test keeps them equal. */
+  public static final String ARCHITECTURE_ID = "cifar10-cnn-nchw-c2fce407a000";
   /** Shorter secrets are refused at start-up: an HMAC key should be hard to guess. */
   static final int MIN_SECRET_LENGTH = 32;
   private static final String ALGORITHM = "HmacSHA256";
@@ -113,7 +115,7 @@ public final class ArtifactSignature {
       return Verdict.refused("no-secret", "this node has no cluster secret (cluster.secretFile) and does not "
           + "accept unsigned models");
     }
-    if (!CifarCnn.ARCHITECTURE_ID.equals(metadata.getValue("architectureId"))) {
+    if (!ARCHITECTURE_ID.equals(metadata.getValue("architectureId"))) {
       return Verdict.refused("architecture", "model " + version + " does not name the built-in architecture");
     }
     List<SignedFile> files;
@@ -130,7 +132,7 @@ public final class ArtifactSignature {
       } catch (IllegalArgumentException e) {
         presented = null;
       }
-      byte[] expected = mac(payload(version, CifarCnn.ARCHITECTURE_ID, files));
+      byte[] expected = mac(payload(version, ARCHITECTURE_ID, files));
       if (presented == null || !MessageDigest.isEqual(expected, presented)) {
         return Verdict.refused("signature", "model " + version + " is not signed with this cluster's secret");
       }

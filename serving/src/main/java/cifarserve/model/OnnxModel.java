@@ -31,6 +31,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * are closed once the last batch that {@link #retain retained} it has {@link #release released} it.
  */
 public final class OnnxModel implements AutoCloseable {
+  /** The graph's input and output names and opset (what {@code OnnxExport} writes). */
+  public static final String INPUT = "input";
+  public static final String OUTPUT = "probabilities";
+  public static final int OPSET = 17;
   private static final long[] IMAGE_SHAPE = {CifarImages.CHANNELS, CifarImages.SIDE, CifarImages.SIDE};
 
   private final JsonObject metadata;
@@ -116,7 +120,7 @@ public final class OnnxModel implements AutoCloseable {
     long[] shape = {count, IMAGE_SHAPE[0], IMAGE_SHAPE[1], IMAGE_SHAPE[2]};
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OnnxTensor tensor = OnnxTensor.createTensor(env, input, shape);
-         OrtSession.Result result = sessions[lane].run(Map.of(OnnxExport.INPUT, tensor))) {
+         OrtSession.Result result = sessions[lane].run(Map.of(INPUT, tensor))) {
       return (float[][]) result.get(0).getValue();
     } catch (OrtException e) {
       throw new IllegalStateException("ONNX Runtime failed on " + count + " images: " + e.getMessage(), e);
