@@ -421,6 +421,7 @@ public final class HttpVerticle extends VerticleBase {
     }
     draining = true;
     lastRequestActivity = System.nanoTime();
+    LOG.info("Draining: not ready, answers ask clients to close their connection");
     if (functionMode) {
       try {
         Files.deleteIfExists(lockFile);

@@ -1,5 +1,6 @@
 package cifarserve.model;
 
+import cifarserve.inference.Batcher;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -30,7 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * no input is copied or allocated per batch. A replaced model is {@link #retire retired}: its sessions
  * are closed once the last batch that {@link #retain retained} it has {@link #release released} it.
  */
-public final class OnnxModel implements AutoCloseable {
+public final class OnnxModel implements Batcher.Model, AutoCloseable {
   /** The graph's input and output names and opset (what {@code OnnxExport} writes). */
   public static final String INPUT = "input";
   public static final String OUTPUT = "probabilities";
@@ -88,6 +89,7 @@ public final class OnnxModel implements AutoCloseable {
     return new OnnxModel(metadata.copy(), sessions);
   }
 
+  @Override
   public String version() {
     return metadata.getString("version");
   }
@@ -110,6 +112,7 @@ public final class OnnxModel implements AutoCloseable {
    * Class probabilities (one row of 10 per image) for the first {@code count} images in {@code pixels}
    * (CHW, 0-1, from position 0), run on lane {@code lane}'s session. Only one thread per lane at a time.
    */
+  @Override
   public float[][] predict(int lane, FloatBuffer pixels, int count) {
     int values = count * CifarImages.PIXELS_PER_IMAGE;
     if (count < 1 || pixels.capacity() < values) {
@@ -138,6 +141,7 @@ public final class OnnxModel implements AutoCloseable {
    * Takes a reference for one batch; false once the model has been retired and closed (the caller
    * then uses the model that replaced it).
    */
+  @Override
   public boolean retain() {
     int n;
     do {
@@ -150,6 +154,7 @@ public final class OnnxModel implements AutoCloseable {
   }
 
   /** Gives back a reference taken by {@link #retain}; the last one closes the sessions. */
+  @Override
   public void release() {
     if (references.decrementAndGet() == 0) {
       closeAll(sessions);
@@ -157,6 +162,7 @@ public final class OnnxModel implements AutoCloseable {
   }
 
   /** This model has been replaced: close it once no batch holds it. */
+  @Override
   public void retire() {
     release();
   }
