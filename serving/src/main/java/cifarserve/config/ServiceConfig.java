@@ -53,6 +53,8 @@ public final class ServiceConfig {
       new EnvOverride("CLUSTER_ENABLED", "cluster.enabled", Kind.BOOLEAN),
       new EnvOverride("CLUSTER_CONFIG", "cluster.config", Kind.STRING),
       new EnvOverride("CLUSTER_NAME", "cluster.name", Kind.STRING),
+      new EnvOverride("CLUSTER_SECRET_FILE", "cluster.secretFile", Kind.STRING),
+      new EnvOverride("CLUSTER_ACCEPT_UNSIGNED_MODELS", "cluster.acceptUnsignedModels", Kind.BOOLEAN),
       new EnvOverride("CLUSTER_SPILL_QUEUE_IMAGES", "cluster.spillQueueImages", Kind.INT),
       new EnvOverride("CLUSTER_HOP_TIMEOUT_MS", "cluster.hopTimeoutMs", Kind.LONG),
       new EnvOverride("CLUSTER_MODEL_SYNC_MS", "cluster.modelSyncMs", Kind.LONG),

@@ -4,6 +4,7 @@ import cifarserve.Addresses;
 import cifarserve.cluster.ClusterDispatch;
 import cifarserve.metrics.ServiceMetrics;
 import cifarserve.model.ModelCatalog;
+import cifarserve.model.ArtifactSignature;
 import cifarserve.model.ArtifactStore;
 import cifarserve.model.ModelVersion;
 import cifarserve.model.OnnxModel;
@@ -54,7 +55,8 @@ public final class InferenceVerticle extends VerticleBase {
   public Future<?> start() {
     JsonObject inference = config().getJsonObject("inference", new JsonObject());
     timeoutNanos = TimeUnit.MILLISECONDS.toNanos(inference.getLong("timeoutMs", 10_000L));
-    catalog = new ModelCatalog(vertx, new ArtifactStore(Path.of(config().getString("modelDir", "models"))));
+    catalog = new ModelCatalog(vertx, new ArtifactStore(Path.of(config().getString("modelDir", "models"))),
+        ArtifactSignature.from(config()));
     int cores = Runtime.getRuntime().availableProcessors();
     int laneCount = Math.max(1, inference.getInteger("lanes", 1));
     threadsPerLane = Math.max(1, inference.getInteger("threadsPerLane", Math.max(1, cores / laneCount)));
@@ -154,8 +156,10 @@ public final class InferenceVerticle extends VerticleBase {
     }
     loadingVersion = version;
     long started = System.nanoTime();
+    // What is loaded is this node's own copy, or one whose signature and hashes verified.
     return catalog.ensureLocal(metadata)
-        .compose(v -> vertx.executeBlocking(() -> catalog.repository().loadOnnx(metadata, batcher.lanes(), threadsPerLane)))
+        .compose(trusted -> vertx.executeBlocking(() ->
+            catalog.repository().loadOnnx(trusted, batcher.lanes(), threadsPerLane)))
         .compose(loaded -> Future.fromCompletionStage(batcher.warmUp(loaded), context).map(loaded)
             .onFailure(e -> loaded.retire()))
         .map(loaded -> {
@@ -175,7 +179,11 @@ public final class InferenceVerticle extends VerticleBase {
             vertx.eventBus().publish(Addresses.MODEL_LOADED, loaded.metadata());
           }
         })
-        .onFailure(e -> LOG.error("Model {} could not be loaded: {}", metadata.getString("version"), e.getMessage()))
+        .onFailure(e -> {
+          if (!(e instanceof ModelCatalog.ModelRefused)) { // refusals are logged (once) by the catalog
+            LOG.error("Model {} could not be loaded: {}", version, e.getMessage());
+          }
+        })
         .onComplete(done -> {
           if (version.equals(loadingVersion)) {
             loadingVersion = null;

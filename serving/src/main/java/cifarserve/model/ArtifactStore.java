@@ -151,6 +151,17 @@ public class ArtifactStore {
     return directory.resolve(version.fileName(".rejected"));
   }
 
+  /**
+   * This version's metadata if this folder has it to serve (its ONNX twin; the zip, where present,
+   * intact) and the accuracy gate did not reject it.
+   */
+  public Optional<JsonObject> find(ModelVersion version) {
+    if (!Files.isRegularFile(onnxFile(version)) || isRejected(version)) {
+      return Optional.empty();
+    }
+    return readMetadataQuietly(metadataFile(version)).filter(this::intact);
+  }
+
   public Optional<JsonObject> newest() throws IOException {
     return list().stream().findFirst();
   }

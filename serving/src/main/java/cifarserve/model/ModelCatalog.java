@@ -1,24 +1,34 @@
 package cifarserve.model;
 
 import cifarserve.Addresses;
+import cifarserve.metrics.ServiceMetrics;
+import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Where a node learns which model is current and gets its bytes. The artifact's metadata (key
- * {@code current}) and, in a cluster, its zip (key {@code artifact:<version>}) and ONNX twin (key
- * {@code onnx:<version>}) live in the shared map {@code cifar.models}; with a clustered Vert.x that
- * map is Hazelcast's, so a node that joins later finds the current model there and needs no training.
- * The bytes travel as Vert.x {@link Buffer}s (no Java serialization) and are checked against the
- * SHA-256s in the metadata before they are written or served. Versions only move forward: the
- * {@code current} key is only ever replaced by a newer version (compare-and-swap), and the bytes of
- * the version it replaces are then dropped from the map (nodes already have them on disk).
+ * {@code current}) and, in a cluster, its files (keys {@code artifact:<version>} for the zip,
+ * {@code onnx:<version>} for its ONNX twin) live in the shared map {@code cifar.models}; with a
+ * clustered Vert.x that map is Hazelcast's, so a node that joins later finds the current model there
+ * and needs no training. Versions only move forward: the {@code current} key is only ever replaced by
+ * a newer version (compare-and-swap), or by any valid one when what sits there does not verify, and
+ * the bytes of the version it replaces are then dropped from the map (nodes already have them on disk).
+ *
+ * <p>Trust ({@link ArtifactSignature}): the announcing node signs the version and its files' SHA-256s;
+ * a node takes a model it does not have on disk only when that signature verifies, and writes the
+ * bytes only when each file's SHA-256 is the signed one. A model it already has on disk is loaded
+ * from its own copy (an announcement can only pick among local, intact, not rejected artifacts).
  */
 public final class ModelCatalog {
   private static final Logger LOG = LoggerFactory.getLogger(ModelCatalog.class);
@@ -30,10 +40,21 @@ public final class ModelCatalog {
 
   private final Vertx vertx;
   private final ArtifactStore repository;
+  private final ArtifactSignature signature;
+  /** The last version refused: a forged entry polled every few seconds is logged (and counted) once. */
+  private volatile String lastRefused;
 
-  public ModelCatalog(Vertx vertx, ArtifactStore repository) {
+  public ModelCatalog(Vertx vertx, ArtifactStore repository, ArtifactSignature signature) {
     this.vertx = vertx;
     this.repository = repository;
+    this.signature = signature;
+  }
+
+  /** Thrown (as a failed future) for a model from the cluster that does not verify. */
+  public static final class ModelRefused extends RuntimeException {
+    ModelRefused(String message) {
+      super(message, null, false, false);
+    }
   }
 
   public ArtifactStore repository() {
@@ -44,23 +65,48 @@ public final class ModelCatalog {
     return vertx.sharedData().getAsyncMap(MAP);
   }
 
-  /** Announces a saved artifact to every node: shared map first, then a MODEL_READY event. */
+  /** The map key of an artifact file, by its extension: {@code artifact:<v>} (zip), {@code onnx:<v>}. */
+  static String mapKey(ModelVersion version, String fileName) {
+    return version.mapKey(fileName.endsWith(".onnx") ? ONNX : ARTIFACT);
+  }
+
+  /**
+   * Announces a saved artifact to every node: signs its files, stores them in the shared map (in a
+   * cluster), then sets {@code current} and publishes a MODEL_READY event.
+   */
   public Future<Void> announce(JsonObject metadata) {
     ModelVersion version = ModelVersion.of(metadata);
-    return map().compose(map -> {
-      Future<Void> bytesStored = Future.succeededFuture();
-      if (vertx.isClustered()) {
-        bytesStored = vertx.<Buffer[]>executeBlocking(() -> new Buffer[] {
-                Buffer.buffer(Files.readAllBytes(repository.modelFile(version))),
-                Buffer.buffer(Files.readAllBytes(repository.onnxFile(version)))})
-            .compose(bytes -> map.put(version.mapKey(ARTIFACT), bytes[0])
-                .compose(v -> map.put(version.mapKey(ONNX), bytes[1])));
-      }
-      return bytesStored.compose(v -> advanceCurrent(map, metadata));
+    return vertx.executeBlocking(() -> localFiles(version)).compose(files -> {
+      List<ArtifactSignature.SignedFile> signed = files.stream()
+          .map(f -> new ArtifactSignature.SignedFile(f.name(), ArtifactSignature.sha256(f.bytes()))).toList();
+      signature.sign(metadata, signed);
+      return map().compose(map -> {
+        Future<Void> bytesStored = Future.succeededFuture();
+        if (vertx.isClustered()) {
+          for (LocalFile file : files) {
+            bytesStored = bytesStored.compose(v -> map.put(mapKey(version, file.name()), Buffer.buffer(file.bytes())));
+          }
+        }
+        return bytesStored.compose(v -> advanceCurrent(map, metadata));
+      });
     }).onSuccess(v -> vertx.eventBus().publish(Addresses.MODEL_READY, metadata));
   }
 
-  /** Sets {@code current} to this metadata unless a newer version is already there. */
+  private record LocalFile(String name, byte[] bytes) {
+  }
+
+  /** The artifact's files on this node's disk: the zip, and the ONNX twin if it has one. */
+  private List<LocalFile> localFiles(ModelVersion version) throws java.io.IOException {
+    List<LocalFile> files = new ArrayList<>();
+    for (Path path : List.of(repository.modelFile(version), repository.onnxFile(version))) {
+      if (Files.isRegularFile(path)) {
+        files.add(new LocalFile(path.getFileName().toString(), Files.readAllBytes(path)));
+      }
+    }
+    return files;
+  }
+
+  /** Sets {@code current} to this metadata unless a newer valid version is already there. */
   private Future<Void> advanceCurrent(AsyncMap<String, Object> map, JsonObject metadata) {
     ModelVersion version = ModelVersion.of(metadata);
     return map.get(CURRENT).compose(existing -> {
@@ -68,14 +114,13 @@ public final class ModelCatalog {
         return map.putIfAbsent(CURRENT, metadata).compose(previous ->
             previous == null ? Future.succeededFuture() : advanceCurrent(map, metadata));
       }
-      if (acceptable(existing) == null) {
-        // Whatever sits there is not a model anyone may load (a forged or broken entry): a valid
-        // version replaces it, however "new" it claims to be.
-        LOG.warn("Replacing an invalid '{}' entry in the cluster's model map with {}", CURRENT, version);
+      if (!(existing instanceof JsonObject current) || !signature.verify(current).accepted()) {
+        // Not a model anyone here may load (forged, broken, or unsigned): a valid version replaces
+        // it, however "new" it claims to be.
+        LOG.warn("Replacing a '{}' entry that does not verify in the cluster's model map with {}", CURRENT, version);
         return map.replaceIfPresent(CURRENT, existing, metadata).compose(replaced ->
             replaced ? Future.<Void>succeededFuture() : advanceCurrent(map, metadata));
       }
-      JsonObject current = (JsonObject) existing;
       if (isNewer(current, metadata)) {
         return Future.succeededFuture();
       }
@@ -88,59 +133,101 @@ public final class ModelCatalog {
           return Future.succeededFuture();
         }
         // The superseded artifact's bytes (~8 MB each) would otherwise pile up in every node's memory.
-        return Future.join(map.remove(replacedVersion.mapKey(ARTIFACT)), map.remove(replacedVersion.mapKey(ONNX)))
+        return Future.join(ArtifactSignature.EXTENSIONS.stream()
+                .map(ext -> map.remove(mapKey(replacedVersion, replacedVersion.fileName(ext)))).toList())
             .<Void>mapEmpty().recover(e -> Future.succeededFuture());
       });
     });
   }
 
-  /** The cluster's current model metadata, or null. */
+  /** The cluster's current model metadata if it verifies, else null (a refusal is logged and counted). */
   public Future<JsonObject> current() {
     return map().compose(map -> map.get(CURRENT)).map(value -> {
-      JsonObject metadata = acceptable(value);
-      if (value != null && metadata == null) {
-        LOG.warn("Ignoring the cluster's '{}' model entry: not valid model metadata", CURRENT);
+      if (value == null) {
+        return null;
+      }
+      if (!(value instanceof JsonObject metadata)) {
+        refused("format", "current", "the cluster's '" + CURRENT + "' entry is not model metadata");
+        return null;
+      }
+      ArtifactSignature.Verdict verdict = signature.verify(metadata);
+      if (!verdict.accepted()) {
+        refused(verdict.reason(), String.valueOf(metadata.getValue("version")), verdict.detail());
+        return null;
       }
       return metadata;
+    }).recover(e -> {
+      // E.g. a value the Hazelcast serialization filter refused to deserialize: not a model either.
+      refused("unreadable", CURRENT, "the cluster's '" + CURRENT + "' entry cannot be read: " + e);
+      return Future.succeededFuture(null);
     });
-  }
-
-  /** The map value as model metadata, or null when it is not metadata with a valid version. */
-  private static JsonObject acceptable(Object value) {
-    if (!(value instanceof JsonObject metadata)) {
-      return null;
-    }
-    try {
-      ModelVersion.of(metadata);
-      return metadata;
-    } catch (ModelVersion.InvalidModelVersion e) {
-      return null;
-    }
   }
 
   /**
-   * Makes sure the files serving needs (metadata and ONNX twin) are in the local repository, else fetches
-   * the artifact's bytes (zip and ONNX) from the map.
+   * The trusted metadata of this version, with its files in the local repository: this node's own
+   * copy when it has the artifact (intact and not rejected), else the announced one once its signature
+   * verifies and its files, fetched from the map, match the signed SHA-256s.
    */
-  public Future<Void> ensureLocal(JsonObject metadata) {
-    ModelVersion version = ModelVersion.of(metadata);
-    if (Files.isRegularFile(repository.metadataFile(version)) && Files.isRegularFile(repository.onnxFile(version))) {
-      return Future.succeededFuture();
+  public Future<JsonObject> ensureLocal(JsonObject metadata) {
+    ModelVersion version;
+    try {
+      version = ModelVersion.of(metadata);
+    } catch (ModelVersion.InvalidModelVersion e) {
+      return refusal("version", "?", e.getMessage());
     }
-    return map().compose(map -> Future.all(map.get(version.mapKey(ARTIFACT)), map.get(version.mapKey(ONNX))))
-        .compose(both -> {
-      Object zip = both.resultAt(0);
-      Object onnx = both.resultAt(1);
-      if (zip == null || onnx == null) {
-        return Future.failedFuture("model " + version + " is neither on disk nor (with its ONNX twin) in the "
-            + "cluster's model map");
+    return vertx.executeBlocking(() -> repository.find(version)).compose(local -> {
+      if (local.isPresent()) {
+        return Future.succeededFuture(local.get());
       }
-      // saveBytes checks both against the metadata's SHA-256s before writing anything
-      return vertx.executeBlocking(() -> {
-        repository.saveBytes(((Buffer) zip).getBytes(), ((Buffer) onnx).getBytes(), metadata.copy());
-        return null;
-      });
+      ArtifactSignature.Verdict verdict = signature.verify(metadata);
+      if (!verdict.accepted()) {
+        return refusal(verdict.reason(), version.toString(), verdict.detail());
+      }
+      return map().compose(map -> Future.all(verdict.files().stream()
+              .map(file -> map.get(mapKey(version, file.name()))).toList()))
+          .compose(fetched -> {
+            byte[] zip = null;
+            byte[] onnx = null;
+            for (int i = 0; i < verdict.files().size(); i++) {
+              ArtifactSignature.SignedFile file = verdict.files().get(i);
+              Object value = fetched.resultAt(i);
+              byte[] bytes = value instanceof Buffer buffer ? buffer.getBytes() : null;
+              Optional<String> problem = ArtifactSignature.hashProblem(file, bytes);
+              if (problem.isPresent()) {
+                return refusal(bytes == null ? "missing" : "hash", version.toString(), problem.get());
+              }
+              if (file.name().endsWith(".onnx")) {
+                onnx = bytes;
+              } else {
+                zip = bytes;
+              }
+            }
+            byte[] zipBytes = zip;
+            byte[] onnxBytes = onnx;
+            JsonObject trusted = metadata.copy();
+            return vertx.executeBlocking(() -> {
+              repository.saveBytes(zipBytes, onnxBytes, trusted);
+              return trusted;
+            });
+          });
     });
+  }
+
+  private <T> Future<T> refusal(String reason, String version, String detail) {
+    refused(reason, version, detail);
+    return Future.failedFuture(new ModelRefused("model " + version + " refused: " + detail));
+  }
+
+  private void refused(String reason, String version, String detail) {
+    String key = reason + "/" + version;
+    if (key.equals(lastRefused)) {
+      return;
+    }
+    lastRefused = key;
+    LOG.warn("Refused a model from the cluster ({}): {}", reason, detail);
+    Counter.builder("cifar_cluster_models_refused_total")
+        .description("models offered by the cluster (map entry or announcement) that did not verify")
+        .tag("reason", reason).register(ServiceMetrics.registry()).increment();
   }
 
   /** True when {@code candidate} is at least as new as {@code current} (ids sort by time). */

@@ -3,6 +3,7 @@ package cifarserve.training;
 import cifarserve.Addresses;
 import cifarserve.data.Datasets;
 import cifarserve.metrics.ServiceMetrics;
+import cifarserve.model.ArtifactSignature;
 import cifarserve.model.ModelCatalog;
 import cifarserve.model.ModelRepository;
 import cifarserve.model.ModelVersion;
@@ -52,7 +53,7 @@ public final class TrainingVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     repository = new ModelRepository(Path.of(config().getString("modelDir", "models")));
-    catalog = new ModelCatalog(vertx, repository);
+    catalog = new ModelCatalog(vertx, repository, ArtifactSignature.from(config()));
     trainingPool = vertx.createSharedWorkerExecutor("cifar-training", 1, 7, TimeUnit.DAYS);
     registerMeters(ServiceMetrics.registry());
     vertx.eventBus().<JsonObject>localConsumer(Addresses.TRAINING_STATUS, this::onStatus);

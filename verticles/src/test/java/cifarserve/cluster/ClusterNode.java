@@ -64,12 +64,52 @@ final class ClusterNode {
     environment.put("EVENTBUS_PORT", "0");
     environment.put("TRAIN_ON_START", "false");
     environment.put("ACCURACY_GATE_ENABLED", "false"); // tiny models on purpose
+    environment.put("CLUSTER_SECRET_FILE", secretFile(runDir).toString());
     // One native math thread per node: three or four nodes share the machine's cores.
     environment.put("OMP_NUM_THREADS", "1");
     environment.put("OPENBLAS_NUM_THREADS", "1");
     environment.putAll(env);
     long started = System.nanoTime();
     return new ClusterNode(name, port, modelDir, log, builder.start(), started);
+  }
+
+  /**
+   * conf/cluster-local.xml as is, except that a member silent for 8 s is not dropped: on a saturated
+   * shared test host JVMs stall that long (Hazelcast logs "clock jump"), and members would split.
+   * A SIGKILLed member is still dropped at once, when its connections fail.
+   */
+  static Path patientClusterXml(Path runDir) throws IOException {
+    String xml = Files.readString(CLUSTER_XML);
+    String heartbeat = "<property name=\"hazelcast.max.no.heartbeat.seconds\">8</property>";
+    if (!xml.contains(heartbeat)) {
+      throw new IllegalStateException(CLUSTER_XML + " no longer sets " + heartbeat);
+    }
+    return Files.writeString(runDir.resolve("cluster.xml"),
+        xml.replace(heartbeat, "<property name=\"hazelcast.max.no.heartbeat.seconds\">60</property>"));
+  }
+
+  /** The run's cluster secret (one per run dir, created on first use): nodes sign and verify models with it. */
+  static synchronized Path secretFile(Path runDir) throws IOException {
+    Path file = runDir.resolve("cluster-secret");
+    if (!Files.exists(file)) {
+      byte[] random = new byte[32];
+      new java.security.SecureRandom().nextBytes(random);
+      Files.writeString(file, java.util.HexFormat.of().formatHex(random));
+    }
+    return file;
+  }
+
+  /** SIGKILLs every node still alive (test teardown and shutdown hooks). */
+  static void killAll(List<ClusterNode> nodes) {
+    for (ClusterNode node : nodes) {
+      if (node.alive()) {
+        try {
+          node.kill();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
   }
 
   long pid() {

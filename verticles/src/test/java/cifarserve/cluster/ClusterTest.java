@@ -60,6 +60,7 @@ class ClusterTest {
   private Path clusterXml;
   private Vertx vertx;
   private WebClient client;
+  private NodeClient nodeClient;
   private ClusterNode a;
   private ClusterNode b;
   private ClusterNode c;
@@ -70,17 +71,11 @@ class ClusterTest {
   void startTrainerAndTwoMoreNodes() throws Exception {
     clusterName = "cifar-serve-test-" + UUID.randomUUID();
     runDir = Files.createDirectories(Path.of("target", "cluster-test", clusterName)).toAbsolutePath();
-    // conf/cluster-local.xml as is, except that a member silent for 8 s is not dropped: on a saturated
-    // shared test host JVMs stall that long (Hazelcast logs "clock jump"), and members would split.
-    // A SIGKILLed member is still dropped at once, when its connections fail.
-    String xml = Files.readString(ClusterNode.CLUSTER_XML);
-    String heartbeat = "<property name=\"hazelcast.max.no.heartbeat.seconds\">8</property>";
-    assertThat(xml).contains(heartbeat);
-    clusterXml = Files.writeString(runDir.resolve("cluster.xml"),
-        xml.replace(heartbeat, "<property name=\"hazelcast.max.no.heartbeat.seconds\">60</property>"));
+    clusterXml = ClusterNode.patientClusterXml(runDir);
     vertx = Vertx.vertx();
     client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(2_000),
         new PoolOptions().setHttp1MaxSize(CONCURRENCY));
+    nodeClient = new NodeClient(client);
     Runtime.getRuntime().addShutdownHook(new Thread(this::killAll));
     // A trains a long run (it will be killed mid-way); B, if it ever trains, a short one.
     a = start("a", Map.of("TRAIN_ON_START", "true", "TRAIN_LIMIT", "6400"));
@@ -116,8 +111,8 @@ class ClusterTest {
         (status, body) -> status == 200 && body.getString("message", "").contains("waiting"));
     System.out.println("b waits for the trainer lock: " + waiting.getString("message"));
     awaitMembers(c, 3);
-    assertThat(isRunning(get(a, "/train/status").body)).as("a is still training").isTrue();
-    assertThat(get(c, "/").status).as("no model anywhere yet").isEqualTo(503);
+    assertThat(isRunning(get(a, "/train/status").body())).as("a is still training").isTrue();
+    assertThat(get(c, "/").status()).as("no model anywhere yet").isEqualTo(503);
 
     a.kill();
     long killed = System.nanoTime();
@@ -135,7 +130,7 @@ class ClusterTest {
       JsonObject root = poll(node, "/", 60_000, (status, body) -> status == 200);
       assertThat(root.getString("version")).as(node.name + " serves b's model").isEqualTo(version);
     }
-    assertThat(get(c, "/train/status").body.getString("state")).as("c never trained").isEqualTo("idle");
+    assertThat(get(c, "/train/status").body().getString("state")).as("c never trained").isEqualTo("idle");
   }
 
   @Test
@@ -154,8 +149,8 @@ class ClusterTest {
     System.out.printf("late node d: HTTP up %d ms after process start, ready with model %s after %d ms%n",
         liveMs, version, readyMs);
 
-    assertThat(get(d, "/").body.getString("version")).isEqualTo(version);
-    JsonObject training = get(d, "/train/status").body;
+    assertThat(get(d, "/").body().getString("version")).isEqualTo(version);
+    JsonObject training = get(d, "/train/status").body();
     assertThat(training.getString("state")).as("d did not train").isEqualTo("idle");
     assertThat(training.containsKey("lastModel")).isFalse();
     assertThat(d.modelDir.resolve(version + ".zip")).as("artifact fetched from the cluster").isRegularFile();
@@ -172,7 +167,7 @@ class ClusterTest {
     }
     Buffer image = Buffer.buffer(TestData.testImages().image(0));
     for (ClusterNode node : List.of(b, c, d)) {
-      assertThat(get(node, "/").body.getString("version")).as(node.name).isEqualTo(version);
+      assertThat(get(node, "/").body().getString("version")).as(node.name).isEqualTo(version);
       for (int i = 0; i < 4; i++) {
         HttpResponse<Buffer> response = TestServers.await(classify(node, image));
         assertThat(response.statusCode()).as(node.name + ": " + response.bodyAsString()).isEqualTo(200);
@@ -319,81 +314,24 @@ class ClusterTest {
   }
 
   private void killAll() {
-    for (ClusterNode node : nodes) {
-      if (node.alive()) {
-        try {
-          node.kill();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-    }
+    ClusterNode.killAll(nodes);
   }
 
-  /** Waits until the node's cifar_cluster_nodes gauge shows {@code members} (one cluster, no split). */
   private void awaitMembers(ClusterNode node, int members) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 60_000;
-    double seen = -1;
-    while (System.currentTimeMillis() < deadline) {
-      String metrics = TestServers.await(client.get(node.port, "127.0.0.1", "/metrics").send()).bodyAsString();
-      for (String line : metrics.split("\n")) {
-        if (line.startsWith("cifar_cluster_nodes")) {
-          seen = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-        }
-      }
-      if (seen == members) {
-        return;
-      }
-      Thread.sleep(500);
-    }
-    throw new AssertionError(node + " sees " + seen + " cluster members, expected " + members);
+    nodeClient.awaitMembers(node, members);
   }
-
-  // ---- HTTP helpers ----
 
   private Future<HttpResponse<Buffer>> classify(ClusterNode node, Buffer image) {
-    return client.post(node.port, "127.0.0.1", "/v1/classify").timeout(20_000)
-        .putHeader("Content-Type", "application/octet-stream").sendBuffer(image);
+    return nodeClient.classify(node, image);
   }
 
-  private record Answer(int status, JsonObject body) {
+  private NodeClient.Answer get(ClusterNode node, String path) {
+    return nodeClient.get(node, path);
   }
 
-  private Answer get(ClusterNode node, String path) {
-    HttpResponse<Buffer> response = TestServers.await(client.get(node.port, "127.0.0.1", path).timeout(10_000).send());
-    JsonObject body;
-    try {
-      body = response.bodyAsJsonObject();
-    } catch (RuntimeException e) {
-      body = new JsonObject();
-    }
-    return new Answer(response.statusCode(), body == null ? new JsonObject() : body);
-  }
-
-  private interface Check {
-    boolean test(int status, JsonObject body);
-  }
-
-  /** Polls until the check holds (bounded); fails with the node's log tail if the node died or time ran out. */
-  private JsonObject poll(ClusterNode node, String path, long timeoutMs, Check check) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    Answer last = null;
-    while (System.currentTimeMillis() < deadline) {
-      if (!node.alive()) {
-        throw new AssertionError(node + " exited; log tail:\n" + node.logTail());
-      }
-      try {
-        last = get(node, path);
-        if (check.test(last.status, last.body)) {
-          return last.body;
-        }
-      } catch (AssertionError e) {
-        // not listening yet
-      }
-      Thread.sleep(200);
-    }
-    throw new AssertionError("GET " + path + " on " + node + " did not reach the expected state in " + timeoutMs
-        + " ms; last: " + last + "\nlog tail:\n" + node.logTail());
+  private JsonObject poll(ClusterNode node, String path, long timeoutMs, NodeClient.Check check)
+      throws InterruptedException {
+    return nodeClient.poll(node, path, timeoutMs, check);
   }
 
   private static boolean isRunning(JsonObject status) {

@@ -8,6 +8,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -15,9 +16,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A node fetching the current model's bytes from the shared map (a local map here; Hazelcast's in a
- * cluster, same API): both files, each checked against the metadata's SHA-256 before anything is written.
+ * cluster, same API): both files, each checked against its signed SHA-256 before anything is written.
  */
 class ModelCatalogTest {
+  private static final ArtifactSignature SIGNER =
+      new ArtifactSignature("a-cluster-secret-of-at-least-32-characters".getBytes(), false);
   @TempDir
   Path tmp;
   Vertx vertx;
@@ -44,8 +47,11 @@ class ModelCatalogTest {
     ModelVersion version = ModelVersion.of(metadata);
     byte[] zip = Files.readAllBytes(OnnxModelTest.SHIPPED.modelFile(version));
     byte[] onnx = Files.readAllBytes(OnnxModelTest.SHIPPED.onnxFile(version));
+    metadata = SIGNER.sign(metadata.copy(), List.of(
+        new ArtifactSignature.SignedFile(version.fileName(".zip"), ArtifactSignature.sha256(zip)),
+        new ArtifactSignature.SignedFile(version.fileName(".onnx"), ArtifactSignature.sha256(onnx))));
     ModelRepository local = new ModelRepository(tmp);
-    ModelCatalog catalog = new ModelCatalog(vertx, local);
+    ModelCatalog catalog = new ModelCatalog(vertx, local, SIGNER);
 
     byte[] tampered = onnx.clone();
     tampered[tampered.length - 10] ^= 0x01;
@@ -66,10 +72,12 @@ class ModelCatalogTest {
 
   @Test
   void aModelWhoseOnnxTwinIsNotSharedIsNotFetched() {
-    JsonObject metadata = new JsonObject().put("version", "cnn-20260101T000000Z-0009");
+    JsonObject metadata = SIGNER.sign(new JsonObject().put("version", "cnn-20260101T000000Z-0009")
+        .put("architectureId", CifarCnn.ARCHITECTURE_ID), List.of(new ArtifactSignature.SignedFile(
+        "cnn-20260101T000000Z-0009.zip", ArtifactSignature.sha256(new byte[] {1}))));
     TestServers.await(vertx.sharedData().<String, Object>getAsyncMap(ModelCatalog.MAP)
-        .compose(map -> map.put(ModelCatalog.ARTIFACT + "cnn-20260101T000000Z-0009", Buffer.buffer(new byte[] {1}))));
-    Throwable failure = new ModelCatalog(vertx, new ModelRepository(tmp)).ensureLocal(metadata)
+        .compose(map -> map.put("artifact:cnn-20260101T000000Z-0009", Buffer.buffer(new byte[] {1}))));
+    Throwable failure = new ModelCatalog(vertx, new ModelRepository(tmp), SIGNER).ensureLocal(metadata)
         .toCompletionStage().toCompletableFuture().handle((v, e) -> e).join();
     assertThat(failure).hasMessageContaining("ONNX twin");
   }

@@ -92,12 +92,15 @@ class ModelVersionTest {
   void theCatalogIgnoresAndReplacesAForgedCurrentEntry() throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
-      ModelCatalog catalog = new ModelCatalog(vertx, new ModelRepository(dir));
+      ModelCatalog catalog = new ModelCatalog(vertx, new ModelRepository(dir),
+          new ArtifactSignature("a-cluster-secret-of-at-least-32-characters".getBytes(), false));
       var map = await(vertx.sharedData().<String, Object>getAsyncMap(ModelCatalog.MAP));
       await(map.put(ModelCatalog.CURRENT, new JsonObject().put("version", "zzz")));
       assertThat(await(catalog.current())).as("a forged version is not the cluster's model").isNull();
 
-      JsonObject real = new JsonObject().put("version", VALID);
+      Files.write(dir.resolve(VALID + ".zip"), new byte[] {1, 2, 3});
+      Files.write(dir.resolve(VALID + ".onnx"), new byte[] {4, 5, 6});
+      JsonObject real = new JsonObject().put("version", VALID).put("architectureId", CifarCnn.ARCHITECTURE_ID);
       await(catalog.announce(real));
       assertThat(await(catalog.current())).isEqualTo(real);
     } finally {

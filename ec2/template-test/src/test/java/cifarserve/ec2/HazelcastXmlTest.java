@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hazelcast.config.AwsConfig;
 import com.hazelcast.config.Config;
+import com.hazelcast.config.JavaSerializationFilterConfig;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MultiMapConfig;
 import com.hazelcast.config.NetworkConfig;
@@ -150,6 +151,22 @@ class HazelcastXmlTest {
     // Documents why the systemd unit must always pass the -Dcifar.cluster.* options.
     Config config = load(AWS, new Properties());
     assertEquals("${cifar.cluster.tag-key}", config.getNetworkConfig().getJoin().getAwsConfig().getProperty("tag-key"));
+  }
+
+  @Test
+  void bothConfigsRefuseJavaDeserializationOfAnythingButAHarmlessSentinel() throws Exception {
+    for (String file : List.of(LOCAL, AWS)) {
+      Properties props = new Properties();
+      props.setProperty("cifar.cluster.tag-key", "k");
+      props.setProperty("cifar.cluster.tag-value", "v");
+      props.setProperty("cifar.cluster.region", "");
+      JavaSerializationFilterConfig filter = load(file, props).getSerializationConfig().getJavaSerializationFilterConfig();
+      assertNotNull(filter, file + ": a Java serialization filter");
+      assertTrue(filter.isDefaultsDisabled(), file + ": Hazelcast's default whitelist (java*, com.hazelcast.*) off");
+      // Hazelcast reads an empty whitelist with the defaults off as "allow all": it must not be empty.
+      assertEquals(java.util.Set.of("java.lang.String"), filter.getWhitelist().getClasses(), file);
+      assertTrue(filter.getWhitelist().getPackages().isEmpty() && filter.getWhitelist().getPrefixes().isEmpty(), file);
+    }
   }
 
   private static void assertVertxStructures(Config config) {
