@@ -8,10 +8,7 @@ import cifarserve.model.ArtifactSignature;
 import cifarserve.model.ArtifactStore;
 import cifarserve.model.ModelVersion;
 import cifarserve.model.OnnxModel;
-import io.micrometer.core.instrument.DistributionSummary;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -19,7 +16,6 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -64,7 +60,8 @@ public final class InferenceVerticle extends VerticleBase {
         TimeUnit.MILLISECONDS.toNanos(inference.getInteger("maxDelayMs", 0)), inference.getInteger("queueCapacity", 256),
         laneCount);
     registry = ServiceMetrics.registry();
-    batcher = new Batcher(settings, meters(registry));
+    batcher = new Batcher(settings, new InferenceMeters(registry));
+    InferenceMeters.gauges(registry, batcher, vertx);
     LOG.info("Inference: {} lane(s) of {} thread(s), {}", laneCount, threadsPerLane, settings);
     JsonObject clusterConfig = config().getJsonObject("cluster", new JsonObject());
     cluster = new ClusterDispatch(vertx, clusterConfig, registry);
@@ -265,43 +262,5 @@ public final class InferenceVerticle extends VerticleBase {
         message.fail(500, "inference failed");
       }
     });
-  }
-
-  /** The batcher's figures as Prometheus meters (names unchanged). */
-  private BatchListener meters(MeterRegistry registry) {
-    Timer queueTime = Timer.builder("cifar_inference_queue_time").description("time a request waited for a batch")
-        .publishPercentileHistogram().register(registry);
-    Timer computeTime = Timer.builder("cifar_inference_compute_time").description("time the network took per batch")
-        .publishPercentileHistogram().register(registry);
-    DistributionSummary batchSizes = DistributionSummary.builder("cifar_inference_batch_size").description("images per batch")
-        .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128).register(registry);
-    Gauge.builder("cifar_inference_queue_images", this, v -> v.batcher.queuedImages())
-        .description("images waiting for the inference worker").register(registry);
-    Gauge.builder("cifar_model_loaded", this, v -> v.batcher.current() == null ? 0 : 1)
-        .description("1 when a model is loaded and serving").register(registry);
-    if (vertx.isClustered()) {
-      Gauge.builder("cifar_cluster_nodes", vertx, v -> ((VertxInternal) v).clusterManager().getNodes().size())
-          .description("members of the cluster as this node sees them").register(registry);
-    }
-    return new BatchListener() {
-      @Override
-      public void queued(long waitedNanos) {
-        queueTime.record(waitedNanos, TimeUnit.NANOSECONDS);
-      }
-
-      @Override
-      public void batchRun(int images, long computeNanos) {
-        batchSizes.record(images);
-        computeTime.record(computeNanos, TimeUnit.NANOSECONDS);
-      }
-
-      @Override
-      public void rejected(BatchFailure.Reason reason) {
-        if (reason == BatchFailure.Reason.QUEUE_FULL || reason == BatchFailure.Reason.TIMEOUT) {
-          registry.counter("cifar_inference_rejected_total", "reason",
-              reason == BatchFailure.Reason.QUEUE_FULL ? "queue-full" : "expired").increment();
-        }
-      }
-    };
   }
 }
