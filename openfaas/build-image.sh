@@ -12,14 +12,14 @@
 #   models   /app/models      the model artifact(s) from models/ (<version>.onnx + .json; the node's image
 #                             also the DL4J <version>.zip)
 #   app      /app/cifar-serve.jar (without the natives), /app/conf/openfaas.json
-# The function's jar is serving/'s cifar-serve-function.jar: no DL4J, ND4J, OpenBLAS or Hazelcast; the
+# The function's jar is verticles/serving/'s cifar-serve-function.jar: no DL4J, ND4J, OpenBLAS or Hazelcast; the
 # build fails if any of their classes or libraries ends up in the image (step 7).
 # Entrypoint: function mode, no arguments; runs as uid 12000; only /tmp is written (read-only root fs).
 #
 # Run from the repository root (or anywhere: it cds there). Idempotent: everything is rebuilt under
 # openfaas/target/. Needs root (or unprivileged user namespaces) for the chroot step.
 # Environment knobs:
-#   JAR=path        use this jar instead of serving/target/cifar-serve-function.jar (built if missing)
+#   JAR=path        use this jar instead of verticles/serving/target/cifar-serve-function.jar (built if missing)
 #   IMAGE=name:tag  image name written into the archive (default cifar-serve-function:latest)
 #   MODELS=dir      the model artifact(s) to bake in (default models/)
 #   JAVA_HOME       the JDK whose jlink and jmods make the runtime (default: the one `javac` belongs to)
@@ -39,7 +39,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=${OUT:-$ROOT/openfaas/target}
 IMAGE=${IMAGE:-cifar-serve-function:latest}
-JAR=$(readlink -f "${JAR:-$ROOT/serving/target/cifar-serve-function.jar}")
+JAR=$(readlink -f "${JAR:-$ROOT/verticles/serving/target/cifar-serve-function.jar}")
 if [[ -z "${JAVA_HOME:-}" ]]; then JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")"); fi
 CONF=${CONF:-$ROOT/conf/openfaas.json}
 MODELS=${MODELS:-$ROOT/models}
@@ -77,7 +77,7 @@ mkdir -p "$OUT"
 
 # 1. the jar
 if [[ ! -f $JAR ]]; then
-  MODULE=verticles; [[ $JAR == */serving/* ]] && MODULE=serving
+  MODULE=verticles; [[ $JAR == */serving/* ]] && MODULE=verticles/serving
   log "building the jar (mvn package -pl $MODULE -am)"
   mvn -q -B -DskipTests package -pl "$MODULE" -am
 fi

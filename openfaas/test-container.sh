@@ -480,7 +480,7 @@ if [[ $COMPARE_EXTRACT == 1 ]]; then
     variant "the same image without its AppCDS archive (JDK CDS only)" 3 --entrypoint "${ENTRY[0]}" -- "${NO_APPCDS[@]}"
     NO_APPCDS_JSON=$V_JSON
   fi
-  FAT_JAR=$(cat "$OUT/jar-path" 2> /dev/null || echo "$ROOT/serving/target/cifar-serve-function.jar")
+  FAT_JAR=$(cat "$OUT/jar-path" 2> /dev/null || echo "$ROOT/verticles/serving/target/cifar-serve-function.jar")
   if [[ -f $FAT_JAR ]]; then
     variant "the plain jar, its native libraries extracted into /tmp at every start (no AppCDS)" 2 \
       -v "$FAT_JAR:/opt/fat/cifar-serve.jar:ro" --tmpfs /tmp:exec,size=1g -e LD_LIBRARY_PATH= --entrypoint /opt/java/bin/java \

@@ -2,18 +2,12 @@ package cifarserve.http;
 
 import cifarserve.Addresses;
 import cifarserve.data.CifarClasses;
-import cifarserve.inference.ImageBatch;
-import cifarserve.inference.Predictions;
 import cifarserve.model.ModelVersion;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
@@ -21,15 +15,11 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.handler.HttpException;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.UUID;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,22 +37,17 @@ public final class HttpVerticle extends VerticleBase {
   public static final String DRAINING = "cifar.http.draining";
   /** Quiet spell (no request starting or ending) after which draining stops accepting and closes idle connections. */
   static final long DRAIN_QUIET_MS = 500;
-  private static final String JSON = "application/json";
 
   private HttpServer server;
   private volatile JsonObject model;
-  private volatile boolean draining;
-  private final AtomicInteger inflight = new AtomicInteger();
-  private final AtomicInteger openRequests = new AtomicInteger();
-  /** nanoTime of the last request start or end: draining closes connections only after a quiet spell. */
-  private volatile long lastRequestActivity = System.nanoTime();
+  private final RequestGate gate = new RequestGate();
   private boolean functionMode;
-  private int maxInflight;
   private Path lockFile;
   private long inferenceTimeoutMs;
   private long maxImagePixels;
   private int maxQueuedImages;
   private DecodePool decodePool;
+  private InferenceHandlers inference;
 
   @Override
   public Future<?> start() {
@@ -70,7 +55,7 @@ public final class HttpVerticle extends VerticleBase {
     JsonObject function = config().getJsonObject("function", new JsonObject());
     functionMode = "function".equals(config().getString("mode"));
     // Server mode bounds in-flight requests too (each may hold a body of up to maxBodyBytes).
-    maxInflight = functionMode ? function.getInteger("maxInflight", 0) : http.getInteger("maxInflight", 0);
+    gate.maxInflight(functionMode ? function.getInteger("maxInflight", 0) : http.getInteger("maxInflight", 0));
     lockFile = Path.of(function.getString("lockFile", "/tmp/.lock"));
     inferenceTimeoutMs = config().getJsonObject("inference", new JsonObject()).getLong("timeoutMs", 10_000L);
     if (functionMode) {
@@ -80,6 +65,8 @@ public final class HttpVerticle extends VerticleBase {
     maxQueuedImages = Math.min(InferenceRequests.MAX_BATCH,
         config().getJsonObject("inference", new JsonObject()).getInteger("queueCapacity", 256));
     decodePool = new DecodePool(vertx, http.getInteger("decodeThreads", 2), http.getInteger("decodeBacklog", 32));
+    inference = new InferenceHandlers(vertx, decodePool, inferenceTimeoutMs, maxImagePixels, maxQueuedImages,
+        () -> model != null);
 
     vertx.eventBus().<JsonObject>localConsumer(Addresses.MODEL_LOADED, message -> onModelLoaded(message.body()));
     vertx.eventBus().localConsumer(DRAINING, message -> {
@@ -134,8 +121,7 @@ public final class HttpVerticle extends VerticleBase {
     Promise<Void> quiet = Promise.promise();
     long watcher = vertx.setPeriodic(20, id -> {
       long now = System.nanoTime();
-      boolean isQuiet = openRequests.get() == 0
-          && now - lastRequestActivity >= TimeUnit.MILLISECONDS.toNanos(DRAIN_QUIET_MS);
+      boolean isQuiet = gate.quietFor(TimeUnit.MILLISECONDS.toNanos(DRAIN_QUIET_MS));
       if (isQuiet || now >= drainDeadline) {
         vertx.cancelTimer(id);
         quiet.tryComplete();
@@ -158,15 +144,15 @@ public final class HttpVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.route().failureHandler(this::onFailure);
     router.route().handler(RequestIds::assign);
-    router.route().handler(this::track);
+    router.route().handler(gate::track);
 
     router.get("/").handler(this::study);
-    router.get("/v2/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("live", true)));
-    router.get("/v2/health/ready").handler(ctx -> ready(ctx, model != null && !draining));
-    router.get("/v2").handler(ctx -> json(ctx, 200, new JsonObject().put("name", "cifar-serve")
+    router.get("/v2/health/live").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("live", true)));
+    router.get("/v2/health/ready").handler(ctx -> ready(ctx, model != null && !gate.draining()));
+    router.get("/v2").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("name", "cifar-serve")
         .put("version", cifarserve.BuildInfo.get("app")).put("extensions", new JsonArray())));
     router.get("/v2/models/" + MODEL_NAME).handler(this::modelMetadata);
-    router.get("/v2/models/" + MODEL_NAME + "/ready").handler(ctx -> ready(ctx, model != null && !draining));
+    router.get("/v2/models/" + MODEL_NAME + "/ready").handler(ctx -> ready(ctx, model != null && !gate.draining()));
     router.get("/metrics").handler(PrometheusScrapingHandler.create());
     router.get("/train/status").handler(this::trainStatus);
     router.get("/_/health").handler(this::functionHealth);
@@ -178,13 +164,13 @@ public final class HttpVerticle extends VerticleBase {
     for (String bodyPath : List.of("/v1/classify", "/", "/v2/models/" + MODEL_NAME + "/infer", "/train")) {
       router.post(bodyPath).handler(bodyDeadline);
     }
-    router.post("/v1/classify").handler(this::admit);
-    router.post("/v1/classify").handler(body).handler(this::classify);
+    router.post("/v1/classify").handler(gate::admit);
+    router.post("/v1/classify").handler(body).handler(inference::classify);
     // OpenFaaS invokes a function at its root (faas-cli invoke, /function/NAME): POST / classifies too.
-    router.post("/").handler(this::admit);
-    router.post("/").handler(body).handler(this::classify);
-    router.post("/v2/models/" + MODEL_NAME + "/infer").handler(this::admit);
-    router.post("/v2/models/" + MODEL_NAME + "/infer").handler(body).handler(this::infer);
+    router.post("/").handler(gate::admit);
+    router.post("/").handler(body).handler(inference::classify);
+    router.post("/v2/models/" + MODEL_NAME + "/infer").handler(gate::admit);
+    router.post("/v2/models/" + MODEL_NAME + "/infer").handler(body).handler(inference::infer);
     AdminRoutes.mount(router, vertx, config());
     // No route for the path (404), or only for other methods (405): the same JSON error as any failure.
     router.errorHandler(404, this::onFailure);
@@ -198,11 +184,11 @@ public final class HttpVerticle extends VerticleBase {
     if (current == null) {
       vertx.eventBus().<JsonObject>request(Addresses.TRAINING_STATUS, null)
           .map(Message::body).otherwise(new JsonObject().put("state", "unknown"))
-          .onSuccess(training -> json(ctx, 503, new JsonObject().put("status", "no-model")
+          .onSuccess(training -> Responses.json(ctx, 503, new JsonObject().put("status", "no-model")
               .put("error", "no model is loaded yet").put("training", training)));
       return;
     }
-    json(ctx, 200, new JsonObject()
+    Responses.json(ctx, 200, new JsonObject()
         .put("status", "ready")
         .put("model", MODEL_NAME)
         .put("version", current.getString("version"))
@@ -232,179 +218,37 @@ public final class HttpVerticle extends VerticleBase {
     if (current != null) {
       body.put("accuracy", current.getValue("accuracy"));
     }
-    json(ctx, 200, body);
+    Responses.json(ctx, 200, body);
   }
 
   private void ready(RoutingContext ctx, boolean ready) {
-    json(ctx, ready ? 200 : 503, new JsonObject().put("ready", ready));
+    Responses.json(ctx, ready ? 200 : 503, new JsonObject().put("ready", ready));
   }
 
   private void functionHealth(RoutingContext ctx) {
-    boolean healthy = model != null && !draining && (!functionMode || Files.exists(lockFile));
-    json(ctx, healthy ? 200 : 503, new JsonObject().put("healthy", healthy));
+    boolean healthy = model != null && !gate.draining() && (!functionMode || Files.exists(lockFile));
+    Responses.json(ctx, healthy ? 200 : 503, new JsonObject().put("healthy", healthy));
   }
 
   private void functionReady(RoutingContext ctx) {
-    if (maxInflight > 0 && inflight.get() >= maxInflight) {
-      json(ctx, 429, new JsonObject().put("ready", false).put("error", "max_inflight (" + maxInflight + ") reached"));
+    if (gate.full()) {
+      Responses.json(ctx, 429, new JsonObject().put("ready", false).put("error", "max_inflight (" + gate.maxInflight() + ") reached"));
       return;
     }
     functionHealth(ctx);
   }
 
-  /** Counts every open request (draining waits for them); while draining, asks clients not to reuse the connection. */
-  private void track(RoutingContext ctx) {
-    openRequests.incrementAndGet();
-    lastRequestActivity = System.nanoTime();
-    java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
-    ctx.addEndHandler(v -> {
-      lastRequestActivity = System.nanoTime();
-      if (ended.compareAndSet(false, true)) { // see admit(): an end can be reported twice
-        openRequests.decrementAndGet();
-      }
-    });
-    if (draining) {
-      ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-    }
-    ctx.next();
-  }
-
-  /** Counts the request in flight (for max_inflight) until its response ends. */
-  private void admit(RoutingContext ctx) {
-    if (maxInflight > 0 && inflight.get() >= maxInflight) {
-      error(ctx, 429, "max_inflight (" + maxInflight + ") requests already in flight");
-      return;
-    }
-    inflight.incrementAndGet();
-    // Once only: a response ended early (408) whose connection then closes reports its end twice,
-    // and each extra decrement would raise the limit for good.
-    java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
-    ctx.addEndHandler(v -> {
-      if (released.compareAndSet(false, true)) {
-        inflight.decrementAndGet();
-      }
-    });
-    ctx.next();
-  }
-
-  /** POST /v1/classify. */
-  private void classify(RoutingContext ctx) {
-    String contentType = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
-    Buffer body = ctx.body().buffer();
-    Callable<ImageBatch> decode = () -> InferenceRequests.classifyBody(contentType, body, maxImagePixels);
-    // A raw record is copied here (~1 µs); the hop to a worker and back would cost two thread wake-ups.
-    (InferenceRequests.isRawRecord(contentType) ? decodeHere(decode) : decodeOffLoop(decode))
-        .compose(this::predict)
-        .onSuccess(result -> {
-          float[] probabilities = result.rows()[0];
-          int index = Predictions.argMax(probabilities);
-          json(ctx, 200, new JsonObject()
-              .put("label", CifarClasses.name(index))
-              .put("index", index)
-              .put("probabilities", Predictions.probabilitiesJson(probabilities))
-              .put("modelVersion", result.version()));
-        })
-        .onFailure(ctx::fail);
-  }
-
-  /** POST /v2/models/cifar10-cnn/infer (Open Inference Protocol v2). */
-  private void infer(RoutingContext ctx) {
-    Buffer body = ctx.body().buffer();
-    decodeOffLoop(() -> InferenceRequests.openInferenceBody(body, maxQueuedImages))
-        .compose(request -> predict(request.images()).map(result -> new IdentifiedPrediction(request, result)))
-        .onSuccess(identified -> {
-          String id = identified.request().id();
-          Prediction result = identified.prediction();
-          JsonArray probabilities = new JsonArray();
-          JsonArray labels = new JsonArray();
-          for (float[] row : result.rows()) {
-            for (float p : row) {
-              probabilities.add((double) p);
-            }
-            labels.add(CifarClasses.name(Predictions.argMax(row)));
-          }
-          int n = result.rows().length;
-          JsonArray outputs = new JsonArray();
-          for (String name : identified.request().outputs()) {
-            outputs.add("label".equals(name)
-                ? new JsonObject().put("name", "label").put("datatype", "BYTES")
-                    .put("shape", new JsonArray().add(n)).put("data", labels)
-                : new JsonObject().put("name", "probabilities").put("datatype", "FP32")
-                    .put("shape", new JsonArray().add(n).add(CifarClasses.COUNT)).put("data", probabilities));
-          }
-          JsonObject response = new JsonObject()
-              .put("model_name", MODEL_NAME)
-              .put("model_version", result.version())
-              .put("id", id != null ? id : UUID.randomUUID().toString())
-              .put("outputs", outputs);
-          json(ctx, 200, response);
-        })
-        .onFailure(ctx::fail);
-  }
-
-  private record Prediction(String version, float[][] rows) {
-  }
-
-  private record IdentifiedPrediction(InferenceRequests.OpenInferenceRequest request, Prediction prediction) {
-  }
-
-  private Future<Prediction> predict(ImageBatch images) {
-    if (model == null) {
-      return Future.failedFuture(new ApiError(503, "no model is loaded yet"));
-    }
-    // Always to this node's inference verticle, which hands the request to the cluster when it is busy
-    // (cifarserve.cluster.ClusterDispatch); a node that cannot be reached there never sees it.
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(inferenceTimeoutMs).setLocalOnly(true);
-    return vertx.eventBus().<Buffer>request(Addresses.INFER, images.encode(), options)
-        .map(reply -> new Prediction(reply.headers().get(Predictions.MODEL_VERSION_HEADER),
-            Predictions.decode(reply.body())))
-        .recover(e -> Future.failedFuture(toApiError(e)));
-  }
-
-  private static ApiError toApiError(Throwable e) {
-    if (e instanceof ReplyException reply) {
-      if (reply.failureType() == ReplyFailure.TIMEOUT) {
-        return new ApiError(504, "inference timed out");
-      }
-      if (reply.failureType() == ReplyFailure.NO_HANDLERS) {
-        return new ApiError(503, "no inference worker available");
-      }
-      int code = reply.failureCode();
-      if (code >= 400 && code < 500 || code == 503 || code == 504) {
-        return new ApiError(code, reply.getMessage());
-      }
-    }
-    if (e instanceof ApiError api) {
-      return api;
-    }
-    // Exception text can name server paths or internals: the client gets a generic message, the log the cause.
-    return new ApiError(500, "internal error", e);
-  }
-
-  private static <T> Future<T> decodeHere(Callable<T> decode) {
-    try {
-      return Future.succeededFuture(decode.call());
-    } catch (Exception e) {
-      return Future.failedFuture(e);
-    }
-  }
-
-  /** Decoding is CPU work proportional to the body: keep it off the event loop, on a bounded pool. */
-  private <T> Future<T> decodeOffLoop(Callable<T> decode) {
-    return decodePool.submit(decode);
-  }
-
   private void trainStatus(RoutingContext ctx) {
     vertx.eventBus().<JsonObject>request(Addresses.TRAINING_STATUS, null)
-        .onSuccess(reply -> json(ctx, 200, reply.body()))
-        .onFailure(e -> error(ctx, 503, "training is not available on this node"));
+        .onSuccess(reply -> Responses.json(ctx, 200, reply.body()))
+        .onFailure(e -> Responses.error(ctx, 503, "training is not available on this node"));
   }
 
   private void onModelLoaded(JsonObject metadata) {
     JsonObject current = model;
     if (current == null || ModelVersion.of(metadata).isNewerThan(ModelVersion.of(current))) {
       model = metadata;
-      if (functionMode && !draining) {
+      if (functionMode && !gate.draining()) {
         writeLockFile();
       }
     }
@@ -416,11 +260,9 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void startDraining() {
-    if (draining) {
+    if (!gate.startDraining()) {
       return;
     }
-    draining = true;
-    lastRequestActivity = System.nanoTime();
     LOG.info("Draining: not ready, answers ask clients to close their connection");
     if (functionMode) {
       try {
@@ -432,57 +274,6 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void onFailure(RoutingContext ctx) {
-    Throwable failure = ctx.failure();
-    int status = ctx.statusCode();
-    String message;
-    if (failure instanceof ApiError api) {
-      status = api.status();
-      message = api.getMessage();
-      if (api.getCause() != null) {
-        LOG.error("Request {} failed on {} {}", RequestIds.of(ctx), ctx.request().method(), ctx.request().path(), api.getCause());
-      }
-    } else if (failure instanceof HttpException http) {
-      status = http.getStatusCode();
-      message = http.getPayload() != null ? http.getPayload() : http.getMessage();
-    } else if (failure instanceof io.vertx.core.http.HttpClosedException) {
-      return; // the client hung up mid-request (e.g. mid-body): nobody is left to answer, not a server fault
-    } else if (failure != null) {
-      LOG.error("Request {} failed unexpectedly on {} {}", RequestIds.of(ctx), ctx.request().method(),
-          ctx.request().path(), failure);
-      status = 500;
-      message = "internal error";
-    } else {
-      message = switch (status) {
-        case 404 -> "no such endpoint: " + ctx.request().method() + " " + ctx.request().path();
-        case 405 -> "method not allowed";
-        case 413 -> "body larger than the limit";
-        default -> "request failed";
-      };
-    }
-    if (status < 400) {
-      status = 500;
-    }
-    if (status == 413 && !(failure instanceof ApiError)) { // an ApiError's 413 says why itself (a batch too large)
-      message = "body larger than the limit of " + config().getJsonObject("http", new JsonObject())
-          .getLong("maxBodyBytes", 10L << 20) + " bytes";
-    }
-    error(ctx, status, message);
-  }
-
-  private static void error(RoutingContext ctx, int status, String message) {
-    if (ctx.response().ended()) {
-      return;
-    }
-    if (status == 503 || status == 429) {
-      ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
-    }
-    json(ctx, status, new JsonObject().put("error", message).put("requestId", RequestIds.of(ctx)));
-  }
-
-  private static void json(RoutingContext ctx, int status, JsonObject body) {
-    if (ctx.response().ended() || ctx.response().closed()) {
-      return;
-    }
-    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(body.encode());
+    Responses.failure(ctx, config().getJsonObject("http", new JsonObject()).getLong("maxBodyBytes", 10L << 20));
   }
 }
