@@ -86,14 +86,27 @@ class CloudFormationTemplateTest {
     List<Map<String, Object>> statements = new ArrayList<>();
     for (Object policy : list(template.properties(role).get("Policies"), "Policies")) {
       Map<String, Object> document = map(map(policy, "policy").get("PolicyDocument"), "PolicyDocument");
-      list(document.get("Statement"), "Statement").forEach(s -> statements.add(map(s, "statement")));
+      for (Object s : list(document.get("Statement"), "Statement")) {
+        Map<String, Object> statement = map(s, "statement");
+        // A conditional statement (Fn::If [condition, statement, AWS::NoValue]) is checked as its statement.
+        if (statement.containsKey("Fn::If")) {
+          statement = map(list(statement.get("Fn::If"), "Fn::If").get(1), "statement");
+        }
+        statements.add(statement);
+      }
     }
     assertTrue(statements.stream().anyMatch(s -> "Allow".equals(s.get("Effect"))
         && strings(s.get("Action")).contains("ec2:DescribeInstances")), "ec2:DescribeInstances for Hazelcast discovery");
     Map<String, Object> s3 = statements.stream()
         .filter(s -> "Allow".equals(s.get("Effect")) && strings(s.get("Action")).contains("s3:GetObject"))
         .findFirst().orElseThrow(() -> new AssertionError("s3:GetObject"));
-    assertTrue(String.valueOf(s3.get("Resource")).contains("${ArtifactBucket}/*"), "GetObject on the bucket: " + s3);
+    // Scoped to the objects the stack names (issue 14), never the whole bucket.
+    String readable = String.valueOf(s3.get("Resource"));
+    for (String object : List.of("${ArtifactBucket}/${JarKey}", "${ArtifactBucket}/${ConfigPrefix}*",
+        "${ArtifactBucket}/${ModelKey}*", "${ArtifactBucket}/${CifarKey}")) {
+      assertTrue(readable.contains(object), "GetObject on " + object + ": " + s3);
+    }
+    assertFalse(readable.contains("${ArtifactBucket}/*"), "GetObject on the whole bucket: " + s3);
     for (Map<String, Object> statement : statements) {
       assertFalse(strings(statement.get("Action")).stream().anyMatch(a -> a.equals("*") || a.endsWith(":*")),
           "no wildcard actions: " + statement);
