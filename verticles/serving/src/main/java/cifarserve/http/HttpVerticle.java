@@ -4,6 +4,7 @@ import cifarserve.Addresses;
 import cifarserve.data.CifarClasses;
 import cifarserve.model.ModelVersion;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -142,7 +143,8 @@ public final class HttpVerticle extends VerticleBase {
 
   private Router router(long maxBodyBytes, BodyReadDeadline bodyDeadline) {
     Router router = Router.router(vertx);
-    router.route().failureHandler(this::onFailure);
+    Handler<RoutingContext> failure = ctx -> Responses.failure(ctx, maxBodyBytes);
+    router.route().failureHandler(failure);
     router.route().handler(RequestIds::assign);
     router.route().handler(gate::track);
 
@@ -173,8 +175,8 @@ public final class HttpVerticle extends VerticleBase {
     router.post("/v2/models/" + MODEL_NAME + "/infer").handler(body).handler(inference::infer);
     AdminRoutes.mount(router, vertx, config());
     // No route for the path (404), or only for other methods (405): the same JSON error as any failure.
-    router.errorHandler(404, this::onFailure);
-    router.errorHandler(405, this::onFailure);
+    router.errorHandler(404, failure);
+    router.errorHandler(405, failure);
     return router;
   }
 
@@ -271,9 +273,5 @@ public final class HttpVerticle extends VerticleBase {
         LOG.warn("Could not remove the lock file {}: {}", lockFile, e.getMessage());
       }
     }
-  }
-
-  private void onFailure(RoutingContext ctx) {
-    Responses.failure(ctx, config().getJsonObject("http", new JsonObject()).getLong("maxBodyBytes", 10L << 20));
   }
 }

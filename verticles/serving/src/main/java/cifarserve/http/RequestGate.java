@@ -53,13 +53,7 @@ final class RequestGate {
   void track(RoutingContext ctx) {
     openRequests.incrementAndGet();
     lastRequestActivity = System.nanoTime();
-    AtomicBoolean ended = new AtomicBoolean();
-    ctx.addEndHandler(v -> {
-      lastRequestActivity = System.nanoTime();
-      if (ended.compareAndSet(false, true)) { // see admit(): an end can be reported twice
-        openRequests.decrementAndGet();
-      }
-    });
+    onEndOnce(ctx, () -> lastRequestActivity = System.nanoTime(), openRequests);
     if (draining) {
       ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
     }
@@ -73,14 +67,22 @@ final class RequestGate {
       return;
     }
     inflight.incrementAndGet();
-    // Once only: a response ended early (408) whose connection then closes reports its end twice,
-    // and each extra decrement would raise the limit for good.
-    AtomicBoolean released = new AtomicBoolean();
+    onEndOnce(ctx, () -> { }, inflight);
+    ctx.next();
+  }
+
+  /**
+   * At the request's end: {@code everyEnd}, then {@code counter} counted down once only. A response
+   * ended early (408) whose connection then closes reports its end twice, and each extra decrement
+   * would raise a limit for good.
+   */
+  private static void onEndOnce(RoutingContext ctx, Runnable everyEnd, AtomicInteger counter) {
+    AtomicBoolean counted = new AtomicBoolean();
     ctx.addEndHandler(v -> {
-      if (released.compareAndSet(false, true)) {
-        inflight.decrementAndGet();
+      everyEnd.run();
+      if (counted.compareAndSet(false, true)) {
+        counter.decrementAndGet();
       }
     });
-    ctx.next();
   }
 }
