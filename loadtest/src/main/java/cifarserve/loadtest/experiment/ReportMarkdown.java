@@ -51,11 +51,14 @@ final class ReportMarkdown {
         .append(r.spread("function", "packagingS").format("%.1f")).append(" s; building the image with openfaas/build-image.sh is not"
         + " repeated per repetition) and its cold start (").append(r.spread("function", "startupAsDeployedS").format("%.2f")).append(" s).\n\n");
     md.append("Start-up phases as deployed (seconds from `docker create`, median):\n\n| phase | function | always-on node |\n|---|---|---|\n");
-    for (String phase : new String[] {"containerCreate", "containerStart", "httpLive", "modelLoaded", "firstAnswer"}) {
+    for (String phase : new String[] {"containerCreate", "containerStart", "processStart", "main", "httpLive", "modelLoaded", "firstAnswer"}) {
       md.append("| ").append(phase).append(" | ").append(r.spread("function", "phase." + phase).format("%.2f")).append(" | ")
           .append(r.spread("alwaysOn", "phase." + phase).format("%.2f")).append(" |\n");
     }
-    md.append("\n`httpLive` is the first 200 from `/v2/health/live` (JVM to main plus the HTTP server listening);"
+    md.append("\n`processStart` and `main` are the service's own marks, logged once it listens (epoch ms of the"
+        + " process start from /proc, 10 ms ticks, and of its main's first statement; same host clock):"
+        + " `containerStart` to `processStart` is the runtime's exec, `processStart` to `main` the JVM's own start-up."
+        + " `httpLive` is the first 200 from `/v2/health/live` (Vert.x and the HTTP server listening);"
         + " `modelLoaded` the first 200 from `/v2/health/ready`; `firstAnswer` the first 200 with a label for a real"
         + " CIFAR-10 test image.\n\n");
     conclusions(md, r);
