@@ -36,6 +36,7 @@ import org.slf4j.LoggerFactory;
 public final class InferenceVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceVerticle.class);
   public static final int BAD_REQUEST = 400;
+  private static final DeliveryOptions LOCAL_RESULT = new DeliveryOptions().setCodecName(LocalCodec.RESULT.name());
 
   private final ServiceSettings settings;
   private Batcher batcher;
@@ -64,7 +65,8 @@ public final class InferenceVerticle extends VerticleBase {
     LOG.info("Inference: {} lane(s) of {} thread(s), {}", inference.lanes(), inference.threadsPerLane(), batching);
     cluster = new ClusterDispatch(vertx, settings.cluster(), registry);
 
-    consumers.add(vertx.eventBus().<Buffer>localConsumer(Addresses.INFER, this::onRequest));
+    LocalCodec.register(vertx.eventBus());
+    consumers.add(vertx.eventBus().<ImageBatch>localConsumer(Addresses.INFER, this::onRequest));
     if (vertx.isClustered()) {
       consumers.add(vertx.eventBus().<Buffer>consumer(ClusterDispatch.ADDRESS, this::onHandedOver));
       long syncMs = settings.cluster().modelSyncMs();
@@ -101,7 +103,7 @@ public final class InferenceVerticle extends VerticleBase {
     return Future.join(unregistered).eventually(() -> vertx.executeBlocking(() -> {
       batcher.close();
       return null;
-    }));
+    })).onComplete(done -> LocalCodec.unregister(vertx.eventBus()));
   }
 
   private OnnxModel served() {
@@ -187,24 +189,27 @@ public final class InferenceVerticle extends VerticleBase {
         .mapEmpty();
   }
 
-  /** A request from this node's HTTP side: run here, or hand it to the cluster when busy. */
-  private void onRequest(Message<Buffer> message) {
-    ImageBatch images = accept(message);
-    OnnxModel current = served();
-    if (images == null) {
+  /** A request from this node's HTTP side, images as decoded there: run here, or hand it to the cluster when busy. */
+  private void onRequest(Message<ImageBatch> message) {
+    ImageBatch images = message.body();
+    OnnxModel current = servedOrFail(message);
+    if (current == null) {
       return;
     }
     long deadline = System.nanoTime() + timeoutNanos;
     if (!cluster.shouldSpill(batcher.load(), images.count())) {
-      enqueue(message, images, deadline);
+      enqueue(message, images, deadline, true);
       return;
     }
     long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-    cluster.forward(message.body(), current.version(), remainingMs).onComplete(hop -> {
+    // Only here does a request get encoded: it is about to cross to another node.
+    cluster.forward(images.encode(), current.version(), remainingMs).onComplete(hop -> {
       if (hop.succeeded()) {
-        message.reply(hop.result().body(), new DeliveryOptions().setHeaders(hop.result().headers()));
+        Message<Buffer> answer = hop.result();
+        message.reply(new Batcher.Result(answer.headers().get(Predictions.MODEL_VERSION_HEADER),
+            Predictions.decode(answer.body())), LOCAL_RESULT);
       } else if (ClusterDispatch.runLocallyAfter(hop.cause())) {
-        enqueue(message, images, deadline);
+        enqueue(message, images, deadline, true);
       } else {
         ReplyException failure = (ReplyException) hop.cause();
         message.fail(failure.failureCode(), failure.getMessage());
@@ -212,11 +217,17 @@ public final class InferenceVerticle extends VerticleBase {
     });
   }
 
-  /** A request handed over by a node of the cluster (possibly this one): always runs here. */
+  /** A request handed over by a node of the cluster (possibly this one), in the wire format: always runs here. */
   private void onHandedOver(Message<Buffer> message) {
-    ImageBatch images = accept(message);
-    OnnxModel current = served();
-    if (images == null) {
+    ImageBatch images;
+    try {
+      images = ImageBatch.decode(message.body());
+    } catch (IllegalArgumentException e) {
+      message.fail(BAD_REQUEST, e.getMessage());
+      return;
+    }
+    OnnxModel current = servedOrFail(message);
+    if (current == null) {
       return;
     }
     String minVersion = message.headers().get(ClusterDispatch.MIN_VERSION_HEADER);
@@ -225,32 +236,33 @@ public final class InferenceVerticle extends VerticleBase {
       return;
     }
     registry.counter("cifar_cluster_handed_over_total").increment();
-    enqueue(message, images, System.nanoTime() + timeoutNanos);
+    enqueue(message, images, System.nanoTime() + timeoutNanos, false);
   }
 
-  /** The request's images, or null once the request has been failed (malformed, or no model yet). */
-  private ImageBatch accept(Message<Buffer> message) {
-    ImageBatch images;
-    try {
-      images = ImageBatch.decode(message.body());
-    } catch (IllegalArgumentException e) {
-      message.fail(BAD_REQUEST, e.getMessage());
-      return null;
-    }
-    if (batcher.current() == null) {
+  /** The served model, or null once {@code message} has been failed with 503 (none loaded yet). */
+  private OnnxModel servedOrFail(Message<?> message) {
+    OnnxModel current = served();
+    if (current == null) {
       message.fail(BatchFailure.Reason.NOT_READY.statusCode, "no model loaded yet");
-      return null;
     }
-    return images;
+    return current;
   }
 
-  /** Runs the request's images in a batch and replies with their probabilities, or the typed failure. */
-  private void enqueue(Message<Buffer> message, ImageBatch images, long deadlineNanos) {
+  /**
+   * Runs the request's images in a batch and replies with their probabilities, or the typed failure:
+   * as the object itself to this node's HTTP side ({@code local}), in the wire format to another node.
+   */
+  private void enqueue(Message<?> message, ImageBatch images, long deadlineNanos, boolean local) {
     Future.fromCompletionStage(batcher.submit(images, deadlineNanos), context).onComplete(answer -> {
       if (answer.succeeded()) {
         registry.counter("cifar_inference_images_total").increment(images.count());
-        message.reply(Predictions.encode(answer.result().probabilities()),
-            new DeliveryOptions().addHeader(Predictions.MODEL_VERSION_HEADER, answer.result().version()));
+        Batcher.Result result = answer.result();
+        if (local) {
+          message.reply(result, LOCAL_RESULT);
+        } else {
+          message.reply(Predictions.encode(result.probabilities()),
+              new DeliveryOptions().addHeader(Predictions.MODEL_VERSION_HEADER, result.version()));
+        }
       } else if (answer.cause() instanceof BatchFailure failure) {
         if (failure.reason() == BatchFailure.Reason.FAILED) {
           LOG.error("Inference batch failed", failure.getCause());
