@@ -69,6 +69,13 @@ public final class TestServers {
     return await(ServeCommand.deploy(vertx, config));
   }
 
+  /** As {@link #start(JsonObject)}, with this training verticle (e.g. one given a clock) instead of the default. */
+  public static Server start(JsonObject config, io.vertx.core.Deployable training) {
+    Main.enableEngineHelpers();
+    Vertx vertx = await(ServeCommand.startVertx(config));
+    return await(Server.deploy(vertx, config, java.util.List.of(training)));
+  }
+
   public static <T> T await(Future<T> future) {
     try {
       return future.toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
