@@ -1,7 +1,9 @@
 package cifarserve.cli;
 
 import cifarserve.Server;
+import cifarserve.cluster.ModelMapMergePolicy;
 import cifarserve.config.ServiceConfig;
+import cifarserve.model.ArtifactSignature;
 import cifarserve.training.TrainingVerticle;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.FileSystemXmlConfig;
@@ -93,6 +95,8 @@ public final class ServeCommand implements Callable<Integer> {
       options.getEventBusOptions().setClusterPublicHost(cluster.getString("eventBusPublicHost"));
     }
     try {
+      // The model map's split-brain merge keeps the newest version that verifies with this secret.
+      ModelMapMergePolicy.trust(ArtifactSignature.from(config));
       Config hazelcast = new FileSystemXmlConfig(cluster.getString("config", "conf/cluster-local.xml"));
       // Vert.x leaves the cluster itself on shutdown; Hazelcast's own hook would race it.
       hazelcast.setProperty("hazelcast.shutdownhook.enabled", "false");
