@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.client.WebClient;
-import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -15,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -132,15 +132,7 @@ class GracefulShutdownTest {
   }
 
   private static Process startServer(int port, Path log, int maxInflight) throws IOException {
-    ProcessBuilder builder = new ProcessBuilder(
-        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
-        "-Xmx1g", "-cp", System.getProperty("java.class.path"), "cifarserve.Main", "serve")
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile());
-    builder.environment().put("MODEL_DIR", TestModels.directory().toAbsolutePath().toString());
-    builder.environment().put("HTTP_PORT", String.valueOf(port));
-    builder.environment().put("HTTP_MAX_INFLIGHT", String.valueOf(maxInflight));
-    builder.environment().put("TRAIN_ON_START", "false");
-    return builder.start();
+    return TestServers.startProcess(log, Map.of("MODEL_DIR", TestModels.directory().toAbsolutePath().toString(),
+        "HTTP_PORT", String.valueOf(port), "HTTP_MAX_INFLIGHT", String.valueOf(maxInflight)));
   }
 }

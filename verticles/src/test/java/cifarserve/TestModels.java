@@ -53,4 +53,11 @@ public final class TestModels {
     repository();
     return DIR;
   }
+
+  /** Damages an artifact file without changing its size: only its recorded SHA-256 can tell. */
+  public static void flipOneByte(Path file) throws IOException {
+    byte[] bytes = java.nio.file.Files.readAllBytes(file);
+    bytes[bytes.length / 2] ^= 0x5a;
+    java.nio.file.Files.write(file, bytes);
+  }
 }

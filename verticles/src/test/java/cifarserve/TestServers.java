@@ -63,6 +63,21 @@ public final class TestServers {
     return config.mergeIn(overrides, true);
   }
 
+  /**
+   * The real {@code serve} command in its own JVM (this test classpath, {@code -Xmx1g}), output into
+   * {@code log}; no training at start unless {@code env} says so.
+   */
+  public static Process startProcess(Path log, Map<String, String> env) throws IOException {
+    ProcessBuilder builder = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx1g", "-cp", System.getProperty("java.class.path"), "cifarserve.Main", "serve")
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile());
+    builder.environment().put("TRAIN_ON_START", "false");
+    builder.environment().putAll(env);
+    return builder.start();
+  }
+
   public static Server start(JsonObject config) {
     Main.enableEngineHelpers();
     Vertx vertx = await(ServeCommand.startVertx(config));

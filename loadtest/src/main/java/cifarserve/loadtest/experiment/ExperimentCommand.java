@@ -78,7 +78,9 @@ public final class ExperimentCommand implements Callable<Integer> {
     try (DockerCli docker = DockerCli.connect(dockerHost, dockerWork)) {
       System.err.println("[experiment] docker at " + docker.host() + "; loading " + nodeArchive);
       docker.run(900, "load", "-i", nodeArchive.toString());
-      ExperimentRun run = new ExperimentRun(s, docker, vertx, new LoadRuns(out.resolve("runs"), pngFile), results, System.err);
+      LoadRuns load = new LoadRuns(out.resolve("runs"), pngFile);
+      load.warmUpGenerator(vertx);
+      ExperimentRun run = new ExperimentRun(s, docker, vertx, load, results, System.err);
       for (int rep = 1; rep <= s.repeat(); rep++) {
         run.repetition(rep);
       }

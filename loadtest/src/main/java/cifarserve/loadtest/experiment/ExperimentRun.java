@@ -93,10 +93,6 @@ final class ExperimentRun {
     results.add(d.key(), "responseMsStudyLineGet", mean(get));
     JsonObject study = load.run(d.key() + "-study-classify", load.studyLine(c.url("/v1/classify"), true, null));
     results.add(d.key(), "responseMsStudyLine", mean(study));
-    if (rep == 1 && s.abAvailable()) {
-      results.add(d.key(), "abMeanMs", LoadRuns.ab(c.url("/v1/classify"), s.imagePngFile()));
-      results.add(d.key(), "loadtestMeanMs", mean(study));
-    }
     // closed run: idle window first (idle resources), then enough requests for a p99
     JsonObject closed = load.run(d.key() + "-closed", List.of("-c", "4", "-k", "-t", s.closedSeconds() + "s",
         "--warmup", "2s", "--cifar-records", "100", "--cifar-format", "png", "--cgroup", cgroupOf(c.name),
@@ -108,6 +104,9 @@ final class ExperimentRun {
     results.addResources(d.key(), closed);
     if (rep == 1) {
       results.keepRun(d.key(), "closed", closed);
+      if (s.abAvailable()) {
+        crossCheckWithAb(d, c);
+      }
     }
     JsonObject open = load.run(d.key() + "-open", List.of("-c", "16", "-k", "--rate", String.format(Locale.ROOT, "%.2f", 0.7 * capacity),
         "-t", s.openSeconds() + "s", "--cifar-records", "100", "--cifar-format", "png", "--cgroup", cgroupOf(c.name),
@@ -116,6 +115,28 @@ final class ExperimentRun {
     results.add(d.key(), "openP99Ms", open.getJsonObject("latencyMs").getDouble("p99"));
     if (rep == 1) {
       results.keepRun(d.key(), "open", open);
+    }
+  }
+
+  /**
+   * ab and the load tester on the study's line, in alternating order, three pairs, on a server the closed run has
+   * warmed: on a freshly started JVM whichever tool went first would also time the server's JIT warm-up.
+   */
+  private void crossCheckWithAb(Deployment d, Container c) throws Exception {
+    String url = c.url("/v1/classify");
+    for (int pair = 0; pair < 3; pair++) {
+      LoadRuns.AbRun ab = null;
+      if (pair % 2 == 1) {
+        ab = LoadRuns.ab(url, s.imagePngFile());
+      }
+      JsonObject ours = load.run(d.key() + "-ab-cross-check", load.studyLine(url, true, null));
+      if (ab == null) {
+        ab = LoadRuns.ab(url, s.imagePngFile());
+      }
+      results.add(d.key(), "abMeanMs", ab.latencyMeanMs());
+      results.add(d.key(), "loadtestMeanMs", mean(ours));
+      results.add(d.key(), "abTimePerRequestMs", ab.timePerRequestMs());
+      results.add(d.key(), "loadtestTimePerRequestMs", LoadRuns.timePerRequestMs(ours, 2));
     }
   }
 

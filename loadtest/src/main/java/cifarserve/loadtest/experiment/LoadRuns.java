@@ -1,6 +1,8 @@
 package cifarserve.loadtest.experiment;
 
 import cifarserve.loadtest.cli.LoadTestCommand;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -17,7 +19,8 @@ import java.util.regex.Pattern;
 
 /** Runs the load tester's own command (same generator, HdrHistogram stats, cgroup probes) and reads its JSON. */
 final class LoadRuns {
-  private static final Pattern AB_MEAN = Pattern.compile("Time per request:\\s+([0-9.]+) \\[ms\\] \\(mean\\)");
+  private static final Pattern AB_TIME_PER_REQUEST = Pattern.compile("Time per request:\\s+([0-9.]+) \\[ms\\] \\(mean\\)");
+  private static final Pattern AB_TOTAL_ROW = Pattern.compile("(?m)^Total:\\s+[0-9.]+\\s+([0-9.]+)");
   private final Path dir;
   private final Path image;
   private int runs;
@@ -55,19 +58,49 @@ final class LoadRuns {
     return args;
   }
 
-  /** Apache ab on the study's line; its mean "Time per request" in ms. */
-  static double ab(String url, Path image) throws IOException, InterruptedException {
+  /**
+   * Apache ab on the study's line. Both of its means: "Time per request" (concurrency x wall time / requests, the
+   * figure the study quoted) and the mean of the per-request totals in its "Connection Times" table (whole ms).
+   */
+  static AbRun ab(String url, Path image) throws IOException, InterruptedException {
     Process p = new ProcessBuilder("ab", "-n", "10", "-c", "2", "-s", "300", "-p", image.toString(), "-T", "image/png", url)
         .redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) {
       throw new IOException("ab failed: " + out);
     }
-    Matcher m = AB_MEAN.matcher(out);
-    if (!m.find()) {
-      throw new IOException("no 'Time per request' in ab's output: " + out);
+    Matcher perRequest = AB_TIME_PER_REQUEST.matcher(out);
+    Matcher total = AB_TOTAL_ROW.matcher(out);
+    if (!perRequest.find() || !total.find()) {
+      throw new IOException("no 'Time per request' or 'Total:' row in ab's output: " + out);
     }
-    return Double.parseDouble(m.group(1));
+    return new AbRun(Double.parseDouble(perRequest.group(1)), Double.parseDouble(total.group(1)));
+  }
+
+  /** ab's two means, in ms. */
+  record AbRun(double timePerRequestMs, double latencyMeanMs) {}
+
+  /** The same "Time per request" ab prints, from a load-tester run: concurrency x wall time / requests. */
+  static double timePerRequestMs(JsonObject run, int concurrency) {
+    return concurrency * run.getDouble("elapsedSeconds") * 1000 / run.getJsonObject("latencyMs").getInteger("count");
+  }
+
+  /**
+   * Warms the load tester's own code paths (HTTP client, HdrHistogram, payload reading) against a throw-away
+   * server on 127.0.0.1 before anything is measured: otherwise the first run also times the generator's JIT,
+   * which on 2 cores competes with the target for CPU.
+   */
+  void warmUpGenerator(Vertx vertx) throws Exception {
+    HttpServer stub = vertx.createHttpServer()
+        .requestHandler(req -> req.body().onComplete(body -> req.response().putHeader("Content-Type", "application/json")
+            .end("{\"label\":\"cat\"}")))
+        .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    try {
+      String url = "http://127.0.0.1:" + stub.actualPort() + "/v1/classify";
+      run("generator-warm-up", List.of("-n", "3000", "-c", "2", "-t", "10s", "-p", image.toString(), "-T", "image/png", url));
+    } finally {
+      stub.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
   }
 
   /** Installs Debian's apache2-utils (ab) if it is missing and we are root; false when ab stays unavailable. */

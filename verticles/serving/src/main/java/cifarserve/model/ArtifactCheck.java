@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Whether an artifact on disk is whole before anyone trusts it, and the removal of temp files a killed
  * save left behind. A truncated zip loses its central directory (at the end), so opening it fails;
- * the size and (where recorded) SHA-256 in the metadata catch the rest.
+ * the sizes and (where recorded) SHA-256s in the metadata catch the rest, for the zip and the ONNX twin.
  */
 final class ArtifactCheck {
   private static final Logger LOG = LoggerFactory.getLogger(ArtifactCheck.class);
@@ -33,33 +33,51 @@ final class ArtifactCheck {
 
   /** Empty when the model file matches its metadata, else what is wrong with it. */
   static Optional<String> problem(Path modelFile, JsonObject metadata) {
-    try {
-      if (!Files.isRegularFile(modelFile)) {
-        return Optional.of("model file is missing");
-      }
-      Long expectedBytes = metadata.getLong("modelBytes");
-      long actualBytes = Files.size(modelFile);
-      if (expectedBytes != null && expectedBytes != actualBytes) {
-        return Optional.of("model file is " + actualBytes + " bytes, its metadata says " + expectedBytes);
-      }
-      String expectedSha = metadata.getString("sha256");
-      if (expectedSha != null && !expectedSha.equalsIgnoreCase(sha256(modelFile))) {
-        return Optional.of("model file's SHA-256 differs from its metadata");
-      }
-      try (ZipFile zip = new ZipFile(modelFile.toFile())) {
-        if (zip.size() == 0) {
-          return Optional.of("model zip is empty");
-        }
-      }
-      return Optional.empty();
+    Optional<String> problem = fileProblem(modelFile, "model file", metadata.getLong("modelBytes"),
+        metadata.getString("sha256"));
+    if (problem.isPresent()) {
+      return problem;
+    }
+    try (ZipFile zip = new ZipFile(modelFile.toFile())) {
+      return zip.size() == 0 ? Optional.of("model zip is empty") : Optional.empty();
     } catch (IOException | RuntimeException e) {
       return Optional.of("model file is unreadable (" + e.getMessage() + ")");
     }
   }
 
-  /** Logs and drops an artifact that fails the check: callers fall back to the next older one. */
-  static boolean intact(Path modelFile, JsonObject metadata) {
-    Optional<String> problem = problem(modelFile, metadata);
+  /** Empty when the ONNX twin matches the size and SHA-256 its metadata records, else what is wrong. */
+  static Optional<String> onnxProblem(Path onnxFile, JsonObject metadata) {
+    JsonObject onnx = metadata.getJsonObject("onnx", new JsonObject());
+    return fileProblem(onnxFile, "ONNX file", onnx.getLong("bytes"), onnx.getString("sha256"));
+  }
+
+  private static Optional<String> fileProblem(Path file, String what, Long expectedBytes, String expectedSha) {
+    try {
+      if (!Files.isRegularFile(file)) {
+        return Optional.of(what + " is missing");
+      }
+      long actualBytes = Files.size(file);
+      if (expectedBytes != null && expectedBytes != actualBytes) {
+        return Optional.of(what + " is " + actualBytes + " bytes, its metadata says " + expectedBytes);
+      }
+      if (expectedSha != null && !expectedSha.equalsIgnoreCase(sha256(file))) {
+        return Optional.of(what + "'s SHA-256 differs from its metadata");
+      }
+      return Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      return Optional.of(what + " is unreadable (" + e.getMessage() + ")");
+    }
+  }
+
+  /**
+   * Whether the artifact's files match its metadata: the zip where present, the ONNX twin where present
+   * (what is served). One that does not is logged and dropped: callers fall back to the next older one.
+   */
+  static boolean intact(Path modelFile, Path onnxFile, JsonObject metadata) {
+    Optional<String> problem = Files.isRegularFile(modelFile) ? problem(modelFile, metadata) : Optional.empty();
+    if (problem.isEmpty() && metadata.getJsonObject("onnx") != null && Files.isRegularFile(onnxFile)) {
+      problem = onnxProblem(onnxFile, metadata);
+    }
     problem.ifPresent(p -> LOG.warn("Skipping model artifact {}: {}; falling back to the previous valid one",
         metadata.getString("version"), p));
     return problem.isEmpty();

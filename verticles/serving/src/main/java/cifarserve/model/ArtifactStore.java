@@ -104,21 +104,29 @@ public class ArtifactStore {
    * killed save left behind.
    */
   public List<JsonObject> list() throws IOException {
+    try (Stream<JsonObject> artifacts = intactNewestFirst()) {
+      return artifacts.toList();
+    }
+  }
+
+  /** Lazily hashed: finding the newest intact artifact checks only as many as it needs. */
+  private Stream<JsonObject> intactNewestFirst() throws IOException {
     if (!Files.isDirectory(directory)) {
-      return List.of();
+      return Stream.empty();
     }
     ArtifactCheck.removeLeftovers(directory);
+    List<JsonObject> complete;
     try (Stream<Path> files = Files.list(directory)) {
-      return files
+      complete = files
           .filter(p -> p.getFileName().toString().endsWith(".json") && !p.getFileName().toString().startsWith("."))
           .map(this::readMetadataQuietly)
           .flatMap(Optional::stream)
           .filter(this::present)
           .filter(meta -> !isRejected(ModelVersion.of(meta)))
           .sorted(Comparator.comparing(ModelVersion::of).reversed())
-          .filter(this::intact)
           .toList();
     }
+    return complete.stream().filter(this::intact);
   }
 
   /** Its zip is here, or (a serving-only copy: the function image ships no DL4J zip) its ONNX twin. */
@@ -128,10 +136,10 @@ public class ArtifactStore {
         || meta.getJsonObject("onnx") != null && Files.isRegularFile(onnxFile(version));
   }
 
-  /** The zip is checked here; an ONNX-only copy's bytes are checked against their SHA-256 when loaded. */
+  /** The zip and the ONNX twin, each where present, match the sizes and SHA-256s the metadata records. */
   private boolean intact(JsonObject meta) {
-    Path zip = modelFile(ModelVersion.of(meta));
-    return !Files.isRegularFile(zip) || ArtifactCheck.intact(zip, meta);
+    ModelVersion version = ModelVersion.of(meta);
+    return ArtifactCheck.intact(modelFile(version), onnxFile(version), meta);
   }
 
   /**
@@ -152,8 +160,9 @@ public class ArtifactStore {
   }
 
   /**
-   * This version's metadata if this folder has it to serve (its ONNX twin; the zip, where present,
-   * intact) and the accuracy gate did not reject it.
+   * This version's metadata if this folder has it to serve (its ONNX twin and, where present, the zip
+   * intact) and the accuracy gate did not reject it. A damaged local copy is not found: the cluster's
+   * copy is fetched again and replaces it.
    */
   public Optional<JsonObject> find(ModelVersion version) {
     if (!Files.isRegularFile(onnxFile(version)) || isRejected(version)) {
@@ -163,7 +172,9 @@ public class ArtifactStore {
   }
 
   public Optional<JsonObject> newest() throws IOException {
-    return list().stream().findFirst();
+    try (Stream<JsonObject> artifacts = intactNewestFirst()) {
+      return artifacts.findFirst();
+    }
   }
 
   /**
@@ -171,7 +182,7 @@ public class ArtifactStore {
    * are skipped with a warning naming the command that converts them.
    */
   public Optional<JsonObject> newestServable() throws IOException {
-    for (JsonObject metadata : list()) {
+    for (JsonObject metadata : (Iterable<JsonObject>) intactNewestFirst()::iterator) {
       if (metadata.getJsonObject("onnx") != null && Files.isRegularFile(onnxFile(ModelVersion.of(metadata)))) {
         return Optional.of(metadata);
       }
