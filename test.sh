@@ -15,6 +15,9 @@ fi
 echo "== Maven: build + all module tests"
 mvn -B verify
 
+echo "== Fuzzing: each parser target of ParsingFuzzTest mutated by Jazzer for 8 s (mvn verify replayed its corpus)"
+verticles/serving/src/test/fuzz.sh 8
+
 echo "== EC2: CloudFormation, systemd unit, Hazelcast configs"
 mvn -B -f ec2/template-test/pom.xml test
 

@@ -70,7 +70,9 @@ read -r -a EXTRA <<< "${EXTRA_JVM_FLAGS:-}"   # appended after step 4's flags: l
 log() { printf '[build-image] %s\n' "$*" >&2; }
 die() { printf '[build-image] ERROR: %s\n' "$*" >&2; exit 1; }
 
-[[ -x $JAVA_HOME/bin/jlink && -d $JAVA_HOME/jmods ]] || die "no jlink/jmods under JAVA_HOME=$JAVA_HOME (install the full JDK 17)"
+# jlink needs the JDK's jmods, or (JEP 493, e.g. Temurin 25) a run-time image it can link from
+[[ -x $JAVA_HOME/bin/jlink && ( -d $JAVA_HOME/jmods || -f $JAVA_HOME/lib/modules ) ]] \
+  || die "no jlink with jmods or a linkable run-time image under JAVA_HOME=$JAVA_HOME (install a full JDK 17+)"
 [[ -f $CONF ]] || die "missing $CONF"
 
 mkdir -p "$OUT"
@@ -218,13 +220,19 @@ in_image() {
     exec chroot "$r" "$@"' in_image "$RFS" "$@"
 }
 
-# 5a. an application class-data-sharing archive (/app/app.jsa, JDK 17 dynamic AppCDS): the classes a
-# cold start loads (Vert.x, ND4J, DL4J, the model's), recorded by serving once: start, /_/health 200,
-# one classification, GET /, SIGTERM. In a private network namespace (its own loopback) so it can
-# neither clash with nor be reached by anything on the host. APPCDS=0 skips it.
+# 5a. what a cold start loads, recorded by serving once: start, /_/health 200, one classification, GET /,
+# SIGTERM. In a private network namespace (its own loopback) so it can neither clash with nor be reached
+# by anything on the host. APPCDS=0 skips it. On JDK 17: a dynamic AppCDS archive (/app/app.jsa, the
+# loaded classes). On a JDK with JEP 514 (25+): an AOT cache (/app/app.aot, JEP 483: classes loaded
+# and linked, plus the recorded method profiles); CDS_MODE=appcds keeps AppCDS there too.
 APPCDS_FLAGS=()
+if "$RFS/opt/java/bin/java" -XX:+PrintFlagsFinal -version 2> /dev/null | grep -q ' AOTCacheOutput ' && [[ ${CDS_MODE:-auto} != appcds ]]; then
+  CDS_FILE=/app/app.aot; RECORD_FLAG=-XX:AOTCacheOutput=$CDS_FILE; USE_FLAG=-XX:AOTCache=$CDS_FILE
+else
+  CDS_FILE=/app/app.jsa; RECORD_FLAG=-XX:ArchiveClassesAtExit=$CDS_FILE; USE_FLAG=-XX:SharedArchiveFile=$CDS_FILE
+fi
 if [[ ${APPCDS:-1} == 1 ]] && command -v ip > /dev/null && command -v curl > /dev/null; then
-  log "recording the AppCDS archive: serve + one classification in the image tree (isolated network)"
+  log "recording $CDS_FILE ($RECORD_FLAG): serve + one classification in the image tree (isolated network)"
   head -c 3072 /dev/urandom > "$RFS/tmp/probe.rgb"
   runner=(unshare --mount --net --fork)
   [[ $EUID -eq 0 ]] || runner=(unshare --map-root-user --mount --net --fork)
@@ -239,14 +247,14 @@ if [[ ${APPCDS:-1} == 1 ]] && command -v ip > /dev/null && command -v curl > /de
       curl -s -o /dev/null --max-time 60 -H "Content-Type: application/octet-stream" --data-binary @"$r/tmp/probe.rgb" http://127.0.0.1:8080/v1/classify
       curl -s -o /dev/null --max-time 10 http://127.0.0.1:8080/
       kill -TERM $pid; wait $pid' appcds "$RFS" \
-      /opt/java/bin/java -XX:ArchiveClassesAtExit=/app/app.jsa "${JVM_FLAGS[@]}" -jar /app/cifar-serve.jar "${SERVE_ARGS[@]}" \
-      > "$OUT/appcds.log" 2>&1 && [[ -s $RFS/app/app.jsa ]]; then
-    APPCDS_FLAGS=(-XX:SharedArchiveFile=/app/app.jsa)
-    log "AppCDS archive: $(du -m "$RFS/app/app.jsa" | cut -f1) MiB"
+      /opt/java/bin/java "$RECORD_FLAG" "${JVM_FLAGS[@]}" -jar /app/cifar-serve.jar "${SERVE_ARGS[@]}" \
+      > "$OUT/appcds.log" 2>&1 && [[ -s $RFS$CDS_FILE ]]; then
+    APPCDS_FLAGS=("$USE_FLAG")
+    log "$CDS_FILE: $(du -m "$RFS$CDS_FILE" | cut -f1) MiB"
   else
     tail -5 "$OUT/appcds.log" >&2
-    log "WARNING: no AppCDS archive (see $OUT/appcds.log): the image starts without it"
-    rm -f "$RFS/app/app.jsa"
+    log "WARNING: no $CDS_FILE (see $OUT/appcds.log): the image starts without it"
+    rm -f "$RFS$CDS_FILE"
   fi
   rm -rf "$RFS"/tmp/* "$RFS"/tmp/.[!.]* 2> /dev/null || true
 fi
@@ -254,8 +262,10 @@ JVM_FLAGS+=("${APPCDS_FLAGS[@]}")
 
 # 5b. smoke test with the final flags: ND4J must initialise from /app/native alone (JavaCPP's fallback
 # cache /tmp/javacpp must stay without libraries) and the CDS archives must map (-Xshare:on fails if not)
-log "smoke test in the image tree: java -Xshare:on -jar /app/cifar-serve.jar info"
-LD_LIBRARY_PATH=/app/native in_image /opt/java/bin/java -Xshare:on "${JVM_FLAGS[@]}" -jar /app/cifar-serve.jar info > "$OUT/info.txt" 2>&1 \
+log "smoke test in the image tree: java -Xshare:on (or -XX:AOTMode=on) -jar /app/cifar-serve.jar info"
+# (an AOT cache refuses -Xshare options: -XX:AOTMode=on is its "must map")
+SHARE_ON=-Xshare:on; [[ " ${APPCDS_FLAGS[*]} " == *-XX:AOTCache=* ]] && SHARE_ON=-XX:AOTMode=on
+LD_LIBRARY_PATH=/app/native in_image /opt/java/bin/java "$SHARE_ON" "${JVM_FLAGS[@]}" -jar /app/cifar-serve.jar info > "$OUT/info.txt" 2>&1 \
   || { cat "$OUT/info.txt" >&2; die "'info' failed inside the image tree"; }
 EXTRACTED=$(find "$RFS/tmp" -type f -name '*.so*' ! -name 'libopenblas_nolapack.so*')
 if [[ -n $EXTRACTED ]]; then
@@ -281,7 +291,7 @@ CTX=$OUT/function-context
 rm -rf "$CTX"; mkdir -p "$CTX"
 cp "$ROOT/openfaas/Dockerfile" "$CTX/Dockerfile"
 cp -al "$RFS/app" "$CTX/app"
-rm -f "$CTX/app/app.jsa"   # recorded against this image's own JDK: useless (and disabling CDS) on a JRE base
+rm -f "$CTX/app/app.jsa" "$CTX/app/app.aot"   # recorded against this image's own JDK: useless on a JRE base
 
 # 6. the image archive (docker save format: manifest.json + config + one tar per layer)
 IMG=$OUT/image
@@ -300,7 +310,7 @@ log "writing layers"
 add_layer base opt lib64 $(cd "$RFS" && ls -d lib usr 2>/dev/null) etc tmp proc dev
 add_layer natives app/native
 add_layer models app/models
-add_layer app app/cifar-serve.jar app/conf $(cd "$RFS" && ls app/app.jsa 2> /dev/null)
+add_layer app app/cifar-serve.jar app/conf $(cd "$RFS" && ls app/app.jsa app/app.aot 2> /dev/null)
 
 join() { local IFS=,; echo "$*"; }
 json_array() { local out=() a; for a in "$@"; do out+=("\"$a\""); done; join "${out[@]}"; }

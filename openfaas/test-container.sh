@@ -475,8 +475,8 @@ json_num() { [[ -n ${1:-} ]] && echo "$1" || echo null; }
 NO_APPCDS_JSON=null; FAT_JSON=null
 if [[ $COMPARE_EXTRACT == 1 ]]; then
   mapfile -t ENTRY < <(docker image inspect -f '{{range .Config.Entrypoint}}{{println .}}{{end}}' "$IMAGE" | sed '/^$/d')
-  if printf '%s\n' "${ENTRY[@]}" | grep -q '^-XX:SharedArchiveFile='; then
-    mapfile -t NO_APPCDS < <(printf '%s\n' "${ENTRY[@]:1}" | grep -v '^-XX:SharedArchiveFile=')
+  if printf '%s\n' "${ENTRY[@]}" | grep -Eq '^-XX:(SharedArchiveFile|AOTCache)='; then
+    mapfile -t NO_APPCDS < <(printf '%s\n' "${ENTRY[@]:1}" | grep -Ev '^-XX:(SharedArchiveFile|AOTCache)=')
     variant "the same image without its AppCDS archive (JDK CDS only)" 3 --entrypoint "${ENTRY[0]}" -- "${NO_APPCDS[@]}"
     NO_APPCDS_JSON=$V_JSON
   fi

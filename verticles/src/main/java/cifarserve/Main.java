@@ -18,6 +18,7 @@ public final class Main {
   static final String HELPERS_DISABLE = "org.eclipse.deeplearning4j.helpers.disable";
 
   public static void main(String[] args) {
+    StartupMarks.mainReached();
     enableEngineHelpers();
     int exitCode = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
     if (exitCode != 0 || !ServeCommand.isServing()) {

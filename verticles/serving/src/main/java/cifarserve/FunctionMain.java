@@ -19,6 +19,7 @@ public final class FunctionMain {
   }
 
   public static void main(String[] args) {
+    StartupMarks.mainReached();
     List<String> rest = List.of(args);
     if (!rest.isEmpty() && rest.get(0).equals("info")) {
       System.out.println("ONNX Runtime " + OrtEnvironment.getEnvironment().getVersion() + " (native library "
@@ -44,6 +45,7 @@ public final class FunctionMain {
       server.drainOnSignals();
       System.out.printf("cifar-serve function listening on port %d (started in %d ms)%n", server.port(),
           (System.nanoTime() - started) / 1_000_000);
+      System.out.println(StartupMarks.line());
     } catch (Exception e) {
       // Vert.x's threads would keep a half-started process alive: exit, so the platform restarts it
       System.err.println("error: could not start the function: " + (e.getCause() != null ? e.getCause() : e));

@@ -69,6 +69,7 @@ public final class ServeCommand implements Callable<Integer> {
       JsonObject http = config.getJsonObject("http");
       String base = "http://" + http.getString("host") + ":" + server.port();
       System.out.printf("cifar-serve listening on %s (started in %d ms)%n", base, (System.nanoTime() - started) / 1_000_000);
+      System.out.println(cifarserve.StartupMarks.line());
       System.out.println("  model accuracy:  curl " + base + "/");
       System.out.println("  classify a PNG:  curl -H 'Content-Type: image/png' --data-binary @cat.png " + base + "/v1/classify");
       System.out.println("  metrics:         curl " + base + "/metrics");

@@ -102,7 +102,7 @@ final class Plots {
     CategoryChart c = new CategoryChartBuilder().width(900).height(500).title("Start-up as deployed: phases (median)")
         .xAxisTitle("deployment").yAxisTitle("seconds").build();
     c.getStyler().setStacked(true);
-    String[] phases = {"containerCreate", "containerStart", "httpLive", "modelLoaded", "firstAnswer"};
+    String[] phases = {"containerCreate", "containerStart", "processStart", "main", "httpLive", "modelLoaded", "firstAnswer"};
     List<String> names = List.copyOf(Results.DEPLOYMENTS);
     for (int i = 0; i < phases.length; i++) {
       List<Double> spans = new ArrayList<>();
