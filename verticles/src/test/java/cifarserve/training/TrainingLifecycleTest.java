@@ -76,7 +76,7 @@ class TrainingLifecycleTest {
     // A clock years behind the model this node serves: a version from the clock alone would sort before
     // it and never become current.
     Clock behind = Clock.fixed(Instant.parse("2020-01-01T00:00:00Z"), ZoneOffset.UTC);
-    Server server = TestServers.start(TestServers.config(modelDir, new JsonObject()), new TrainingVerticle(behind));
+    Server server = TestServers.start(TestServers.config(modelDir, new JsonObject()), settings -> new TrainingVerticle(settings, behind));
     WebClient client = WebClient.create(server.vertx());
     int port = server.port();
     try {
