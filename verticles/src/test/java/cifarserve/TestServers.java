@@ -2,6 +2,7 @@ package cifarserve;
 
 import cifarserve.cli.ServeCommand;
 import cifarserve.config.ServiceConfig;
+import cifarserve.config.ServiceSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -80,8 +81,9 @@ public final class TestServers {
 
   public static Server start(JsonObject config) {
     Main.enableEngineHelpers();
-    Vertx vertx = await(ServeCommand.startVertx(config));
-    return await(ServeCommand.deploy(vertx, config));
+    ServiceSettings settings = ServiceSettings.of(config);
+    Vertx vertx = await(ServeCommand.startVertx(settings));
+    return await(ServeCommand.deploy(vertx, settings));
   }
 
   public static <T> T await(Future<T> future) {

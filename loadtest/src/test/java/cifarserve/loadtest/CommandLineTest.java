@@ -3,7 +3,7 @@ package cifarserve.loadtest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import cifarserve.loadtest.cli.Durations;
+import cifarserve.common.Durations;
 import cifarserve.loadtest.cli.FailureBudget;
 import cifarserve.loadtest.generator.FailureClassifier;
 import cifarserve.loadtest.generator.Outcome;

@@ -1,5 +1,6 @@
 package cifarserve.config;
 
+import cifarserve.common.Durations;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
@@ -115,7 +116,7 @@ public final class ServiceConfig {
         case LONG -> Long.parseLong(value);
         case DOUBLE -> Double.parseDouble(value);
         case BOOLEAN -> parseBoolean(value);
-        case DURATION_MS -> parseDurationMillis(value);
+        case DURATION_MS -> Durations.parseMillis(value);
       };
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
@@ -129,33 +130,6 @@ public final class ServiceConfig {
       case "false", "0", "no", "off" -> false;
       default -> throw new IllegalArgumentException("not a boolean: " + value);
     };
-  }
-
-  /** Go-style durations as OpenFaaS writes them ("10s", "500ms", "2m", "1m30s") or plain seconds. */
-  public static long parseDurationMillis(String value) {
-    if (value.matches("\\d+")) {
-      return Long.parseLong(value) * 1000;
-    }
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)").matcher(value);
-    long total = 0;
-    int end = 0;
-    while (m.find()) {
-      if (m.start() != end) {
-        throw new IllegalArgumentException("not a duration: " + value);
-      }
-      double amount = Double.parseDouble(m.group(1));
-      total += (long) (amount * switch (m.group(2)) {
-        case "ms" -> 1;
-        case "s" -> 1000;
-        case "m" -> 60_000;
-        default -> 3_600_000;
-      });
-      end = m.end();
-    }
-    if (end != value.length() || end == 0) {
-      throw new IllegalArgumentException("not a duration: " + value);
-    }
-    return total;
   }
 
   private static void put(JsonObject config, String path, Object value) {

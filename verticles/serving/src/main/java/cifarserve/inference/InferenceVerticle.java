@@ -2,6 +2,7 @@ package cifarserve.inference;
 
 import cifarserve.Addresses;
 import cifarserve.cluster.ClusterDispatch;
+import cifarserve.config.ServiceSettings;
 import cifarserve.metrics.ServiceMetrics;
 import cifarserve.model.ModelCatalog;
 import cifarserve.model.ArtifactSignature;
@@ -17,7 +18,6 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -37,39 +37,37 @@ public final class InferenceVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceVerticle.class);
   public static final int BAD_REQUEST = 400;
 
+  private final ServiceSettings settings;
   private Batcher batcher;
   private long timeoutNanos;
   private ModelCatalog catalog;
-  private int threadsPerLane;
   private String loadingVersion;
   private ClusterDispatch cluster;
   private long syncTimer = -1;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private MeterRegistry registry;
 
+  public InferenceVerticle(ServiceSettings settings) {
+    this.settings = settings;
+  }
+
   @Override
   public Future<?> start() {
-    JsonObject inference = config().getJsonObject("inference", new JsonObject());
-    timeoutNanos = TimeUnit.MILLISECONDS.toNanos(inference.getLong("timeoutMs", 10_000L));
-    catalog = new ModelCatalog(vertx, new ArtifactStore(Path.of(config().getString("modelDir", "models"))),
-        ArtifactSignature.from(config()));
-    int cores = Runtime.getRuntime().availableProcessors();
-    int laneCount = Math.max(1, inference.getInteger("lanes", 1));
-    threadsPerLane = Math.max(1, inference.getInteger("threadsPerLane", Math.max(1, cores / laneCount)));
-    Batcher.Settings settings = new Batcher.Settings(inference.getInteger("maxBatchSize", 64),
-        TimeUnit.MILLISECONDS.toNanos(inference.getInteger("maxDelayMs", 0)), inference.getInteger("queueCapacity", 256),
-        laneCount);
+    ServiceSettings.Inference inference = settings.inference();
+    timeoutNanos = TimeUnit.MILLISECONDS.toNanos(inference.timeoutMs());
+    catalog = new ModelCatalog(vertx, new ArtifactStore(settings.modelDir()), ArtifactSignature.from(settings.json()));
+    Batcher.Settings batching = new Batcher.Settings(inference.maxBatchSize(),
+        TimeUnit.MILLISECONDS.toNanos(inference.maxDelayMs()), inference.queueCapacity(), inference.lanes());
     registry = ServiceMetrics.registry();
-    batcher = new Batcher(settings, new InferenceMeters(registry));
+    batcher = new Batcher(batching, new InferenceMeters(registry));
     InferenceMeters.gauges(registry, batcher, vertx);
-    LOG.info("Inference: {} lane(s) of {} thread(s), {}", laneCount, threadsPerLane, settings);
-    JsonObject clusterConfig = config().getJsonObject("cluster", new JsonObject());
-    cluster = new ClusterDispatch(vertx, clusterConfig, registry);
+    LOG.info("Inference: {} lane(s) of {} thread(s), {}", inference.lanes(), inference.threadsPerLane(), batching);
+    cluster = new ClusterDispatch(vertx, settings.cluster(), registry);
 
     consumers.add(vertx.eventBus().<Buffer>localConsumer(Addresses.INFER, this::onRequest));
     if (vertx.isClustered()) {
       consumers.add(vertx.eventBus().<Buffer>consumer(ClusterDispatch.ADDRESS, this::onHandedOver));
-      long syncMs = clusterConfig.getLong("modelSyncMs", 5_000L);
+      long syncMs = settings.cluster().modelSyncMs();
       if (syncMs > 0) {
         syncTimer = vertx.setPeriodic(syncMs, syncMs, id -> catalog.current()
             .onSuccess(current -> {
@@ -156,7 +154,7 @@ public final class InferenceVerticle extends VerticleBase {
     // What is loaded is this node's own copy, or one whose signature and hashes verified.
     return catalog.ensureLocal(metadata)
         .compose(trusted -> vertx.executeBlocking(() ->
-            catalog.repository().loadOnnx(trusted, batcher.lanes(), threadsPerLane)))
+            catalog.repository().loadOnnx(trusted, batcher.lanes(), settings.inference().threadsPerLane())))
         .compose(loaded -> Future.fromCompletionStage(batcher.warmUp(loaded), context).map(loaded)
             .onFailure(e -> loaded.retire()))
         .map(loaded -> {
