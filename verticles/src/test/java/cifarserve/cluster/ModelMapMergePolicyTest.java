@@ -7,6 +7,8 @@ import cifarserve.model.CifarCnn;
 import com.hazelcast.spi.merge.MergingEntry;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.impl.ConversionUtils;
+import io.vertx.spi.cluster.hazelcast.impl.DataSerializableHolder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -71,6 +73,17 @@ class ModelMapMergePolicyTest {
       assertThat(merge("current", bad, real)).as("incoming %s", bad).isSameAs(real);
       assertThat(merge("current", real, bad)).as("existing %s", bad).isSameAs(real);
     }
+  }
+
+  @Test
+  void decidesOnValuesAsVertxStoresThemInHazelcast() {
+    // The cluster map holds a JsonObject wrapped in vertx-hazelcast's DataSerializableHolder.
+    ConversionUtils vertxHazelcast = new ConversionUtils();
+    Object older = vertxHazelcast.convertParam(signed(signer, OLD));
+    Object newer = vertxHazelcast.convertParam(signed(signer, NEW));
+    assertThat(older).isInstanceOf(DataSerializableHolder.class);
+    assertThat(merge("current", newer, older)).isSameAs(newer);
+    assertThat(merge("current", older, newer)).isSameAs(newer);
   }
 
   @Test
