@@ -86,6 +86,15 @@ public final class TestServers {
     return await(ServeCommand.deploy(vertx, settings));
   }
 
+  /** As {@link #start(JsonObject)}, with this training verticle (e.g. one given a clock) instead of the default. */
+  public static Server start(JsonObject config,
+                             java.util.function.Function<ServiceSettings, io.vertx.core.Deployable> training) {
+    Main.enableEngineHelpers();
+    ServiceSettings settings = ServiceSettings.of(config);
+    Vertx vertx = await(ServeCommand.startVertx(settings));
+    return await(Server.deploy(vertx, settings, java.util.List.of(training.apply(settings))));
+  }
+
   public static <T> T await(Future<T> future) {
     try {
       return future.toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);

@@ -1,8 +1,10 @@
 package cifarserve.cli;
 
 import cifarserve.Server;
+import cifarserve.cluster.ModelMapMergePolicy;
 import cifarserve.config.ServiceConfig;
 import cifarserve.config.ServiceSettings;
+import cifarserve.model.ArtifactSignature;
 import cifarserve.training.TrainingVerticle;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.FileSystemXmlConfig;
@@ -95,6 +97,8 @@ public final class ServeCommand implements Callable<Integer> {
       options.getEventBusOptions().setClusterPublicHost(cluster.eventBusPublicHost());
     }
     try {
+      // The model map's split-brain merge keeps the newest version that verifies with this secret.
+      ModelMapMergePolicy.trust(ArtifactSignature.from(settings.json()));
       Config hazelcast = new FileSystemXmlConfig(cluster.config());
       // Vert.x leaves the cluster itself on shutdown; Hazelcast's own hook would race it.
       hazelcast.setProperty("hazelcast.shutdownhook.enabled", "false");

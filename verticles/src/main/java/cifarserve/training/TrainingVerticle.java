@@ -16,6 +16,7 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Lock;
+import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -50,9 +51,16 @@ public final class TrainingVerticle extends VerticleBase {
   private final AtomicBoolean cancelled = new AtomicBoolean();
   private JsonObject lastResult;
   private volatile boolean stopped;
+  /** This node's clock; versions still order after the cluster's current model when it is behind. */
+  private final Clock clock;
 
   public TrainingVerticle(ServiceSettings settings) {
+    this(settings, Clock.systemUTC());
+  }
+
+  TrainingVerticle(ServiceSettings settings, Clock clock) {
     this.settings = settings;
+    this.clock = clock;
   }
 
   @Override
@@ -208,9 +216,16 @@ public final class TrainingVerticle extends VerticleBase {
     cancelled.set(false);
     progress = TrainingProgress.phase(TrainingProgress.LOADING_DATA, options.epochs(), 0, "starting");
     AccuracyGate gate = AccuracyGate.from(settings);
-    servingBaseline().compose(baseline -> trainingPool.executeBlocking(() -> {
+    Future<JsonObject> baselineRead = servingBaseline();
+    Future<ModelVersion> floorRead = catalog.versionFloor();
+    Future.all(baselineRead, floorRead).compose(read -> trainingPool.executeBlocking(() -> {
+      JsonObject baseline = baselineRead.result();
+      ModelVersion floor = floorRead.result();
       var dataset = Datasets.open(settings.json(), null, line -> LOG.info(line));
-      Trainer.Result result = new Trainer(dataset, repository).train(options, this::report, cancelled::get);
+      // Read under the cluster's training lock: no other node announces a trained model meanwhile.
+      Trainer.Result result = new Trainer(dataset, repository)
+          .versions(() -> ModelVersion.nextAfter(clock.instant(), floor))
+          .train(options, this::report, cancelled::get);
       JsonObject meta = result.model().metadata();
       if (gate.enabled()) {
         progress = TrainingProgress.phase(TrainingProgress.EVALUATING, options.epochs(), progress.elapsedSeconds(),

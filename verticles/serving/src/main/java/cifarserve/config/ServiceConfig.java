@@ -27,6 +27,7 @@ public final class ServiceConfig {
       new EnvOverride("CIFAR_MODE", "mode", Kind.STRING),
       new EnvOverride("HTTP_HOST", "http.host", Kind.STRING),
       new EnvOverride("HTTP_PORT", "http.port", Kind.INT),
+      new EnvOverride("METRICS_PORT", "http.metricsPort", Kind.INT),
       new EnvOverride("MAX_BODY_BYTES", "http.maxBodyBytes", Kind.LONG),
       new EnvOverride("MAX_IMAGE_PIXELS", "http.maxImagePixels", Kind.LONG),
       new EnvOverride("HTTP_MAX_INFLIGHT", "http.maxInflight", Kind.INT),

@@ -15,7 +15,8 @@ import java.nio.file.Path;
 public record ServiceSettings(boolean functionMode, Path modelDir, boolean trainOnStart, Http http,
     Inference inference, Cluster cluster, Function function, long drainTimeoutMs, JsonObject json) {
 
-  public record Http(String host, int port, long maxBodyBytes, long maxImagePixels, int maxInflight,
+  /** {@code metricsPort} 0: /metrics on the API port; else a listener answering only GET /metrics. */
+  public record Http(String host, int port, int metricsPort, long maxBodyBytes, long maxImagePixels, int maxInflight,
       int decodeThreads, int decodeBacklog, long idleTimeoutMs, long bodyReadTimeoutMs) {
   }
 
@@ -46,7 +47,8 @@ public record ServiceSettings(boolean functionMode, Path modelDir, boolean train
       Integer threads = i.getInteger("threadsPerLane");
       return new ServiceSettings("function".equals(c.getString("mode")), Path.of(c.getString("modelDir")),
           c.getBoolean("trainOnStart"),
-          new Http(h.getString("host"), h.getInteger("port"), h.getLong("maxBodyBytes"), h.getLong("maxImagePixels"),
+          new Http(h.getString("host"), h.getInteger("port"), h.getInteger("metricsPort"), h.getLong("maxBodyBytes"),
+              h.getLong("maxImagePixels"),
               h.getInteger("maxInflight"), h.getInteger("decodeThreads"), h.getInteger("decodeBacklog"),
               h.getLong("idleTimeoutMs"), h.getLong("bodyReadTimeoutMs")),
           new Inference(i.getInteger("maxBatchSize"), i.getLong("maxDelayMs"), i.getInteger("queueCapacity"),

@@ -42,6 +42,9 @@ public final class HttpVerticle extends VerticleBase {
 
   private final ServiceSettings settings;
   private HttpServer server;
+  /** The metrics-only listener when {@code http.metricsPort} is set; /metrics then leaves the API port. */
+  private HttpServer metricsServer;
+  private int metricsPort;
   private volatile JsonObject model;
   private final RequestGate gate = new RequestGate();
   private final boolean functionMode;
@@ -87,8 +90,14 @@ public final class HttpVerticle extends VerticleBase {
       options.setIdleTimeout((int) idleMs).setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     }
     BodyReadDeadline bodyDeadline = new BodyReadDeadline(vertx, http.bodyReadTimeoutMs());
+    metricsPort = http.metricsPort();
     server = vertx.createHttpServer(options).requestHandler(router(http.maxBodyBytes(), bodyDeadline));
-    return server.listen().onSuccess(s -> LOG.info("HTTP API listening on http://{}:{}/ ({} mode)",
+    Future<?> metrics = metricsPort == 0 ? Future.succeededFuture()
+        : MetricsListener.listen(vertx, options.getHost(), metricsPort).onSuccess(s -> {
+          metricsServer = s;
+          LOG.info("Metrics listening on http://{}:{}/metrics", options.getHost(), s.actualPort());
+        });
+    return metrics.compose(m -> server.listen()).onSuccess(s -> LOG.info("HTTP API listening on http://{}:{}/ ({} mode)",
         options.getHost(), s.actualPort(), functionMode ? "function" : "server"));
   }
 
@@ -126,11 +135,16 @@ public final class HttpVerticle extends VerticleBase {
     }).eventually(() -> {
       vertx.cancelTimer(watcher);
       return decodePool.close();
-    });
+    }).eventually(() -> metricsServer == null ? Future.succeededFuture() : metricsServer.close());
   }
 
   public int actualPort() {
     return server.actualPort();
+  }
+
+  /** The metrics-only listener's port, or 0 when /metrics is on the API port. */
+  public int metricsActualPort() {
+    return metricsServer == null ? 0 : metricsServer.actualPort();
   }
 
   private Router router(long maxBodyBytes, BodyReadDeadline bodyDeadline) {
@@ -147,7 +161,9 @@ public final class HttpVerticle extends VerticleBase {
         .put("version", cifarserve.BuildInfo.get("app")).put("extensions", new JsonArray())));
     router.get("/v2/models/" + MODEL_NAME).handler(this::modelMetadata);
     router.get("/v2/models/" + MODEL_NAME + "/ready").handler(ctx -> ready(ctx, model != null && !gate.draining()));
-    router.get("/metrics").handler(PrometheusScrapingHandler.create());
+    if (metricsPort == 0) {
+      router.get("/metrics").handler(PrometheusScrapingHandler.create());
+    }
     router.get("/train/status").handler(this::trainStatus);
     router.get("/_/health").handler(this::functionHealth);
     router.get("/_/ready").handler(this::functionReady);
