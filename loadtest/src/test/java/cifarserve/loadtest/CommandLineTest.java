@@ -14,8 +14,10 @@ import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Tag;
 
 /** Option parsing and failure classification. */
+@Tag("unit")
 class CommandLineTest {
   @TempDir
   Path tmp;

@@ -16,8 +16,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Tag;
 
 /** The split-brain merge of the model map: which side's entry survives. */
+@Tag("unit")
 class ModelMapMergePolicyTest {
   private static final String OLD = "cnn-20261130T105851Z-9e31";
   private static final String NEW = "cnn-20261201T120421Z-d556";

@@ -14,8 +14,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Tag;
 
 /** Version ids as an attacker would write them: refused at every boundary (parse, files, map, headers). */
+@Tag("unit")
 class ModelVersionTest {
   private static final String VALID = "cnn-20261130T105851Z-9e31";
 

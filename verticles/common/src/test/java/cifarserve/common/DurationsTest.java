@@ -7,7 +7,9 @@ import java.time.Duration;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Tag;
 
+@Tag("unit")
 class DurationsTest {
   @ParameterizedTest
   @CsvSource({"30, 30000", "0.3, 300", "1.5, 1500", "500ms, 500", "10s, 10000", "2m, 120000", "1h, 3600000",
