@@ -227,7 +227,7 @@ public final class Trainer {
       return new WarmupCosineSchedule(options.learningRate(), options.learningRate(), 0, total);
     }
     int warmup = (int) Math.round(options.warmupEpochs() * batchesPerEpoch);
-    return new WarmupCosineSchedule(options.learningRate(), 0, warmup, total);
+    return new WarmupCosineSchedule(options.learningRate(), 0, warmup, total, options.baseLearningRate());
   }
 
   private JsonObject metadata(TrainingOptions options, int epochs, int trainImages, int testImages,
