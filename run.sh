@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 JAR=verticles/target/cifar-serve.jar
 
 # Build only when the jar is missing or older than a source/pom file.
-if [ ! -f "$JAR" ] || [ -n "$(find pom.xml verticles/pom.xml verticles/src verticles/serving/pom.xml verticles/serving/src -newer "$JAR" -type f -print -quit)" ]; then
+if [ ! -f "$JAR" ] || [ -n "$(find pom.xml verticles/pom.xml verticles/src verticles/common verticles/serving/pom.xml verticles/serving/src -newer "$JAR" -type f -print -quit)" ]; then
   echo "Building $JAR ..."
   mvn -q -B -DskipTests package -pl verticles -am
 fi

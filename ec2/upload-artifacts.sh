@@ -6,8 +6,8 @@
 #     BUCKET  S3 bucket (must exist; same region as the stack is cheapest)
 #     PREFIX  key prefix, default "cifar-serve/" (then pass JarKey=${PREFIX}cifar-serve.jar and
 #             ConfigPrefix=${PREFIX}conf/ to the stack if you change it)
-#     MODEL   optional model artifact file or directory; uploaded to ${PREFIX}models/ and its key
-#             printed (pass it as ModelKey)
+#     MODEL   optional model artifact (any of its .zip/.onnx/.json: all three are uploaded) or a
+#             directory; uploaded to ${PREFIX}models/ and its key printed (pass it as ModelKey)
 #   JAR=path     the fat jar (default verticles/target/cifar-serve.jar)
 #   DRY_RUN=1    print the aws commands instead of running them
 #
@@ -24,12 +24,14 @@ run() {
   if [[ "${DRY_RUN:-0}" == 1 ]]; then echo "$*"; else "$@"; fi
 }
 
-for f in "$JAR" conf/ec2.json conf/cluster-aws.xml ec2/cifar-serve.service ec2/user-data.sh; do
+CONF_FILES=(conf/ec2.json conf/cluster-aws.xml ec2/cifar-serve.service ec2/user-data.sh
+  ec2/cifar-serve-liveness.sh ec2/cifar-serve-liveness.service ec2/cifar-serve-liveness.timer)
+for f in "$JAR" "${CONF_FILES[@]}"; do
   [[ -f "$f" ]] || { echo "missing $f (run from the repository root, build the jar first)" >&2; exit 1; }
 done
 
 run aws s3 cp --only-show-errors "$JAR" "s3://$BUCKET/${PREFIX}cifar-serve.jar"
-for f in conf/ec2.json conf/cluster-aws.xml ec2/cifar-serve.service ec2/user-data.sh; do
+for f in "${CONF_FILES[@]}"; do
   run aws s3 cp --only-show-errors "$f" "s3://$BUCKET/${PREFIX}conf/$(basename "$f")"
 done
 
@@ -42,8 +44,14 @@ if [[ -n "$MODEL" ]]; then
     run aws s3 cp --only-show-errors --recursive "$MODEL" "s3://$BUCKET/${PREFIX}models/$name/"
     echo "ModelKey=${PREFIX}models/$name/"
   else
-    run aws s3 cp --only-show-errors "$MODEL" "s3://$BUCKET/${PREFIX}models/$(basename "$MODEL")"
-    echo "ModelKey=${PREFIX}models/$(basename "$MODEL")"
+    # One file names its artifact: upload all three of its files (.zip, .onnx, .json), and pass the key
+    # without extension (the stack refuses a key naming a single file).
+    base="${MODEL%.*}"
+    for ext in zip onnx json; do
+      [[ -f "$base.$ext" ]] || { echo "missing $base.$ext: an artifact is its .zip, .onnx and .json" >&2; exit 1; }
+      run aws s3 cp --only-show-errors "$base.$ext" "s3://$BUCKET/${PREFIX}models/$(basename "$base").$ext"
+    done
+    echo "ModelKey=${PREFIX}models/$(basename "$base")"
   fi
 fi
 echo "JarKey=${PREFIX}cifar-serve.jar ConfigPrefix=${PREFIX}conf/"

@@ -16,9 +16,14 @@
 #   ARTIFACT_BUCKET    (required) S3 bucket holding everything below
 #   JAR_KEY            (required) key of the fat jar (verticles/target/cifar-serve.jar)
 #   CONFIG_PREFIX      (required) key prefix of ec2.json, cluster-aws.xml, cifar-serve.service, user-data.sh
-#   MODEL_KEY          (optional) key of a model artifact, or a prefix ending in "/" (copied recursively);
+#   MODEL_KEY          (optional) a prefix ending in "/" (copied recursively), or one artifact's key without
+#                      extension: its .zip, .onnx and .json are all fetched (any missing one stops here);
 #                      empty: the node waits for the cluster's model
 #   CIFAR_KEY          (optional) key of cifar-10-binary.tar.gz, needed only on a node that trains
+#   CLUSTER_SECRET_ID  (required) Secrets Manager id (ARN) of the cluster secret; written to a root-only file
+#                      that systemd hands to the service as CLUSTER_SECRET_FILE (LoadCredential=)
+#   ADMIN_TOKEN_ID     (optional) Secrets Manager id of the admin token, handed over as ADMIN_TOKEN_FILE;
+#                      empty: the admin endpoints (POST /train, /train/cancel) are off (404)
 #   CLUSTER_TAG_KEY    EC2 tag key Hazelcast discovers members by   (default cifar-serve-cluster)
 #   CLUSTER_TAG_VALUE  its value: the stack name                    (default cifar-serve)
 #   CLUSTER_REGION     region for discovery (empty: from instance metadata)
@@ -31,6 +36,8 @@ set -euo pipefail
 : "${JAR_KEY:?JAR_KEY is required}"
 : "${CONFIG_PREFIX:?CONFIG_PREFIX is required}"
 MODEL_KEY="${MODEL_KEY:-}"
+: "${CLUSTER_SECRET_ID:?CLUSTER_SECRET_ID is required (the cluster secret of the stack)}"
+ADMIN_TOKEN_ID="${ADMIN_TOKEN_ID:-}"
 CIFAR_KEY="${CIFAR_KEY:-}"
 CLUSTER_TAG_KEY="${CLUSTER_TAG_KEY:-cifar-serve-cluster}"
 CLUSTER_TAG_VALUE="${CLUSTER_TAG_VALUE:-cifar-serve}"
@@ -41,8 +48,11 @@ ROOT="${PROVISION_ROOT:-}"
 SERVICE_USER=cifar-serve
 APP_DIR=$ROOT/opt/cifar-serve
 CONF_DIR=$ROOT/etc/cifar-serve
+SECRETS_DIR=$CONF_DIR/secrets
+DROPIN_DIR=$ROOT/etc/systemd/system/cifar-serve.service.d
 STATE_DIR=$ROOT/var/lib/cifar-serve
 UNIT=$ROOT/etc/systemd/system/cifar-serve.service
+LIVENESS_UNITS=(cifar-serve-liveness.service cifar-serve-liveness.timer)
 
 log() { echo "cifar-serve-provision: $*"; }
 
@@ -98,6 +108,12 @@ fetch_application() {
   chmod 0644 "$CONF_DIR/ec2.json" "$CONF_DIR/cluster-aws.xml"
   s3_get "${CONFIG_PREFIX}cifar-serve.service" "$UNIT"
   chmod 0644 "$UNIT"
+  for unit in "${LIVENESS_UNITS[@]}"; do
+    s3_get "${CONFIG_PREFIX}$unit" "$(dirname "$UNIT")/$unit"
+    chmod 0644 "$(dirname "$UNIT")/$unit"
+  done
+  s3_get "${CONFIG_PREFIX}cifar-serve-liveness.sh" "$APP_DIR/liveness.sh"
+  chmod 0755 "$APP_DIR/liveness.sh"
   # Keep a copy of this script so the node can be refreshed in place.
   s3_get "${CONFIG_PREFIX}user-data.sh" "$APP_DIR/provision.sh"
   chmod 0755 "$APP_DIR/provision.sh"
@@ -108,7 +124,16 @@ fetch_model_and_data() {
     if [[ "$MODEL_KEY" == */ ]]; then
       retry aws s3 cp --only-show-errors --recursive "s3://${ARTIFACT_BUCKET}/${MODEL_KEY}" "$STATE_DIR/models/"
     else
-      s3_get "$MODEL_KEY" "$STATE_DIR/models/$(basename "$MODEL_KEY")"
+      # One artifact is three files; a node given only some of them would serve nothing (or the wrong
+      # thing), so every one must be there.
+      if [[ ! "$(basename "$MODEL_KEY")" =~ ^cnn-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}$ ]]; then
+        log "MODEL_KEY must be a prefix ending in / or an artifact's key without extension: $MODEL_KEY"
+        exit 1
+      fi
+      local ext
+      for ext in zip onnx json; do
+        s3_get "$MODEL_KEY.$ext" "$STATE_DIR/models/$(basename "$MODEL_KEY").$ext"
+      done
     fi
   else
     log "no MODEL_KEY: the node takes the cluster's current model when it joins"
@@ -121,12 +146,58 @@ fetch_model_and_data() {
   chown -R "$SERVICE_USER:$SERVICE_USER" "$STATE_DIR"
 }
 
+# A secret from Secrets Manager into a root-only file (0400); systemd copies it into the service's private
+# credentials directory at start (LoadCredential=), so the service user never reads /etc/cifar-serve/secrets.
+fetch_secret() { # fetch_secret SECRET_ID FILE
+  local value
+  value=$(retry aws secretsmanager get-secret-value --secret-id "$1" --query SecretString --output text)
+  (umask 0377 && printf '%s' "$value" > "$2.part")
+  mv -f "$2.part" "$2"
+}
+
+fetch_secrets() {
+  install -d -m 0700 -o root -g root "$SECRETS_DIR"
+  install -d -m 0755 -o root -g root "$DROPIN_DIR"
+  fetch_secret "$CLUSTER_SECRET_ID" "$SECRETS_DIR/cluster-secret"
+  if [[ -n "$ADMIN_TOKEN_ID" ]]; then
+    fetch_secret "$ADMIN_TOKEN_ID" "$SECRETS_DIR/admin-token"
+    cat > "$DROPIN_DIR/admin-token.conf" <<'EOF'
+[Service]
+LoadCredential=admin-token:/etc/cifar-serve/secrets/admin-token
+Environment=ADMIN_TOKEN_FILE=%d/admin-token
+EOF
+    chmod 0644 "$DROPIN_DIR/admin-token.conf"
+  else
+    log "no ADMIN_TOKEN_ID: the admin endpoints are off (404)"
+    rm -f "$SECRETS_DIR/admin-token" "$DROPIN_DIR/admin-token.conf"
+  fi
+}
+
+# The instance's private IPv4 (IMDSv2): Hazelcast binds it and nothing else, and the event bus listens
+# and advertises on it.
+private_ip() {
+  local token ip
+  token=$(retry curl -fsS --max-time 5 -X PUT http://169.254.169.254/latest/api/token \
+    -H "X-aws-ec2-metadata-token-ttl-seconds: 300")
+  ip=$(retry curl -fsS --max-time 5 -H "X-aws-ec2-metadata-token: $token" \
+    http://169.254.169.254/latest/meta-data/local-ipv4)
+  if [[ ! "$ip" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]]; then
+    log "no private IPv4 from the instance metadata service: '$ip'"
+    exit 1
+  fi
+  echo "$ip"
+}
+
 write_environment() {
+  local ip
+  ip=$(private_ip)
   # Read by the unit (EnvironmentFile=): overrides its Environment= defaults.
   cat > "$CONF_DIR/cluster.env" <<EOF
 CLUSTER_TAG_KEY=${CLUSTER_TAG_KEY}
 CLUSTER_TAG_VALUE=${CLUSTER_TAG_VALUE}
 CLUSTER_REGION=${CLUSTER_REGION}
+CLUSTER_INTERFACE=${ip}
+EVENTBUS_HOST=${ip}
 EOF
   chmod 0644 "$CONF_DIR/cluster.env"
   # The parameters of this run, to refresh the node later:
@@ -137,6 +208,8 @@ JAR_KEY=${JAR_KEY}
 CONFIG_PREFIX=${CONFIG_PREFIX}
 MODEL_KEY=${MODEL_KEY}
 CIFAR_KEY=${CIFAR_KEY}
+CLUSTER_SECRET_ID=${CLUSTER_SECRET_ID}
+ADMIN_TOKEN_ID=${ADMIN_TOKEN_ID}
 CLUSTER_TAG_KEY=${CLUSTER_TAG_KEY}
 CLUSTER_TAG_VALUE=${CLUSTER_TAG_VALUE}
 CLUSTER_REGION=${CLUSTER_REGION}
@@ -149,6 +222,7 @@ start_service() {
   systemctl enable cifar-serve.service
   # restart = start on first boot; on a refresh the old process drains (SIGTERM) first.
   systemctl restart cifar-serve.service
+  systemctl enable --now cifar-serve-liveness.timer
   log "started; follow with: journalctl -u cifar-serve -f"
 }
 
@@ -170,6 +244,7 @@ install_packages
 create_user_and_dirs
 fetch_application
 fetch_model_and_data
+fetch_secrets
 write_environment
 start_service
 wait_ready

@@ -84,6 +84,14 @@ if [[ ! -f $JAR ]]; then
   mvn -q -B -DskipTests package -pl "$MODULE" -am
 fi
 [[ -f $JAR ]] || die "jar not found: $JAR"
+# A resource that moved between modules stays in the old module's target/classes until `mvn clean`, and
+# the shaded jar then carries that stale copy (an image once trained with old defaults this way).
+DEFAULTS_SRC=$ROOT/verticles/serving/src/main/resources/default-config.json
+rm -rf "$OUT/defaults-check"; mkdir -p "$OUT/defaults-check"
+(cd "$OUT/defaults-check" && "$JAVA_HOME/bin/jar" xf "$JAR" default-config.json)
+cmp -s "$OUT/defaults-check/default-config.json" "$DEFAULTS_SRC" \
+  || die "$JAR carries a default-config.json that differs from $DEFAULTS_SRC: stale build output, run mvn clean package"
+rm -rf "$OUT/defaults-check"
 echo "$JAR" > "$OUT/jar-path.tmp"   # read by test-container.sh (comparison with the plain fat jar)
 
 rm -rf "$OUT/rootfs" "$OUT/image" "$ARCHIVE"

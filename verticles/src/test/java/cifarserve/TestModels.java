@@ -33,7 +33,7 @@ public final class TestModels {
         } else {
           Main.enableEngineHelpers();
           TrainingOptions options = new TrainingOptions(EPOCHS, TRAIN_IMAGES, TEST_IMAGES, 64, 7L, true, false,
-              0.01, TrainingOptions.CONSTANT, 0, 0, "TestModels");
+              0.01, TrainingOptions.CONSTANT, 0, 0, 0.0, "TestModels");
           metadata = new Trainer(TestData.dataset(), repository)
               .train(options, p -> { }, () -> false).model().metadata();
         }

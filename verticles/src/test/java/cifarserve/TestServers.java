@@ -2,6 +2,7 @@ package cifarserve;
 
 import cifarserve.cli.ServeCommand;
 import cifarserve.config.ServiceConfig;
+import cifarserve.config.ServiceSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -80,8 +81,18 @@ public final class TestServers {
 
   public static Server start(JsonObject config) {
     Main.enableEngineHelpers();
-    Vertx vertx = await(ServeCommand.startVertx(config));
-    return await(ServeCommand.deploy(vertx, config));
+    ServiceSettings settings = ServiceSettings.of(config);
+    Vertx vertx = await(ServeCommand.startVertx(settings));
+    return await(ServeCommand.deploy(vertx, settings));
+  }
+
+  /** As {@link #start(JsonObject)}, with this training verticle (e.g. one given a clock) instead of the default. */
+  public static Server start(JsonObject config,
+                             java.util.function.Function<ServiceSettings, io.vertx.core.Deployable> training) {
+    Main.enableEngineHelpers();
+    ServiceSettings settings = ServiceSettings.of(config);
+    Vertx vertx = await(ServeCommand.startVertx(settings));
+    return await(Server.deploy(vertx, settings, java.util.List.of(training.apply(settings))));
   }
 
   public static <T> T await(Future<T> future) {

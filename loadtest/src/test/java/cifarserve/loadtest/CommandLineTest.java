@@ -3,7 +3,7 @@ package cifarserve.loadtest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import cifarserve.loadtest.cli.Durations;
+import cifarserve.common.Durations;
 import cifarserve.loadtest.cli.FailureBudget;
 import cifarserve.loadtest.generator.FailureClassifier;
 import cifarserve.loadtest.generator.Outcome;
@@ -14,8 +14,10 @@ import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Tag;
 
 /** Option parsing and failure classification. */
+@Tag("unit")
 class CommandLineTest {
   @TempDir
   Path tmp;

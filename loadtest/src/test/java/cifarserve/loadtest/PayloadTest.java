@@ -15,8 +15,10 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Tag;
 
 /** CIFAR-10 payloads: reading records, PNG encoding, rotation and accuracy under load. */
+@Tag("unit")
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class PayloadTest {
   @TempDir

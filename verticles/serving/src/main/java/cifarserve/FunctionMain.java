@@ -2,8 +2,8 @@ package cifarserve;
 
 import ai.onnxruntime.OrtEnvironment;
 import cifarserve.config.ServiceConfig;
+import cifarserve.config.ServiceSettings;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -38,9 +38,9 @@ public final class FunctionMain {
     }
     long started = System.nanoTime();
     try {
-      JsonObject config = ServiceConfig.load(conf);
+      ServiceSettings settings = ServiceSettings.of(ServiceConfig.load(conf));
       Vertx vertx = Vertx.builder().with(Server.vertxOptions()).build();
-      Server server = Server.deploy(vertx, config, List.of()).toCompletionStage().toCompletableFuture()
+      Server server = Server.deploy(vertx, settings, List.of()).toCompletionStage().toCompletableFuture()
           .get(5, TimeUnit.MINUTES);
       server.drainOnSignals();
       System.out.printf("cifar-serve function listening on port %d (started in %d ms)%n", server.port(),

@@ -1,5 +1,6 @@
 package cifarserve;
 
+import cifarserve.config.ServiceSettings;
 import cifarserve.http.HttpVerticle;
 import cifarserve.inference.InferenceVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -8,7 +9,6 @@ import io.vertx.core.ThreadingModel;
 import io.vertx.core.Deployable;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import java.util.List;
@@ -30,11 +30,11 @@ public record Server(Vertx vertx, String httpDeployment, int port) {
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
   }
 
-  public static Future<Server> deploy(Vertx vertx, JsonObject config, List<Deployable> alongside) {
-    DeploymentOptions plain = new DeploymentOptions().setConfig(config);
-    HttpVerticle http = new HttpVerticle();
+  public static Future<Server> deploy(Vertx vertx, ServiceSettings settings, List<Deployable> alongside) {
+    DeploymentOptions plain = new DeploymentOptions();
+    HttpVerticle http = new HttpVerticle(settings);
     // Inference first: the HTTP side asks it for the loaded model once it starts.
-    Future<String> deployed = vertx.deployVerticle(new InferenceVerticle(), plain);
+    Future<String> deployed = vertx.deployVerticle(new InferenceVerticle(settings), plain);
     for (Deployable verticle : alongside) {
       deployed = deployed.compose(id -> vertx.deployVerticle(verticle, plain));
     }

@@ -3,6 +3,7 @@ package cifarserve;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import cifarserve.config.ServiceConfig;
+import cifarserve.config.ServiceSettings;
 import cifarserve.data.CifarBinaryReader;
 import cifarserve.data.CifarDataset;
 import cifarserve.data.CifarImages;
@@ -71,7 +72,7 @@ class FunctionWithoutTrainingStackTest {
     config.getJsonObject("http").put("host", "127.0.0.1").put("port", 0);
     Vertx vertx = Vertx.builder().with(Server.vertxOptions()).build();
     try {
-      Server server = await(Server.deploy(vertx, config, List.of()));
+      Server server = await(Server.deploy(vertx, ServiceSettings.of(config), List.of()));
       WebClient client = WebClient.create(vertx);
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
       while (await(client.get(server.port(), "127.0.0.1", "/v2/health/ready").send()).statusCode() != 200) {

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
 
 /** The line the experiment parses (loadtest's Container): three epoch-ms marks in the order they happened. */
+@Tag("unit")
 class StartupMarksTest {
   @Test
   void processStartPrecedesMainWhichPrecedesListening() {

@@ -1,7 +1,10 @@
 package cifarserve.cli;
 
 import cifarserve.Server;
+import cifarserve.cluster.ModelMapMergePolicy;
 import cifarserve.config.ServiceConfig;
+import cifarserve.config.ServiceSettings;
+import cifarserve.model.ArtifactSignature;
 import cifarserve.training.TrainingVerticle;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.FileSystemXmlConfig;
@@ -43,9 +46,9 @@ public final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     long started = System.nanoTime();
-    JsonObject config;
+    ServiceSettings settings;
     try {
-      config = ServiceConfig.load(conf);
+      JsonObject config = ServiceConfig.load(conf);
       if (cluster != null) {
         config.getJsonObject("cluster").put("enabled", cluster);
       }
@@ -55,17 +58,17 @@ public final class ServeCommand implements Callable<Integer> {
       if (clusterName != null) {
         config.getJsonObject("cluster").put("name", clusterName);
       }
+      settings = ServiceSettings.of(config);
     } catch (RuntimeException e) {
       System.err.println("error: " + Cli.describe(e));
       return 2;
     }
     try {
-      Vertx vertx = startVertx(config).toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
-      Server server = deploy(vertx, config).toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
+      Vertx vertx = startVertx(settings).toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
+      Server server = deploy(vertx, settings).toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
       serving = true;
       server.drainOnSignals();
-      JsonObject http = config.getJsonObject("http");
-      String base = "http://" + http.getString("host") + ":" + server.port();
+      String base = "http://" + settings.http().host() + ":" + server.port();
       System.out.printf("cifar-serve listening on %s (started in %d ms)%n", base, (System.nanoTime() - started) / 1_000_000);
       System.out.println(cifarserve.StartupMarks.line());
       System.out.println("  model accuracy:  curl " + base + "/");
@@ -78,27 +81,29 @@ public final class ServeCommand implements Callable<Integer> {
     }
   }
 
-  public static Future<Vertx> startVertx(JsonObject config) {
+  public static Future<Vertx> startVertx(ServiceSettings settings) {
     VertxOptions options = Server.vertxOptions();
     var builder = Vertx.builder().with(options);
-    JsonObject cluster = config.getJsonObject("cluster", new JsonObject());
-    if (!cluster.getBoolean("enabled", false)) {
+    ServiceSettings.Cluster cluster = settings.cluster();
+    if (!cluster.enabled()) {
       return Future.succeededFuture(builder.build());
     }
     // A null host (conf/ec2.json) lets Vert.x use the address Hazelcast chose for this member.
-    if (cluster.getString("eventBusHost") != null) {
-      options.getEventBusOptions().setHost(cluster.getString("eventBusHost"));
+    if (cluster.eventBusHost() != null) {
+      options.getEventBusOptions().setHost(cluster.eventBusHost());
     }
-    options.getEventBusOptions().setPort(cluster.getInteger("eventBusPort", 0));
-    if (cluster.getString("eventBusPublicHost") != null) {
-      options.getEventBusOptions().setClusterPublicHost(cluster.getString("eventBusPublicHost"));
+    options.getEventBusOptions().setPort(cluster.eventBusPort());
+    if (cluster.eventBusPublicHost() != null) {
+      options.getEventBusOptions().setClusterPublicHost(cluster.eventBusPublicHost());
     }
     try {
-      Config hazelcast = new FileSystemXmlConfig(cluster.getString("config", "conf/cluster-local.xml"));
+      // The model map's split-brain merge keeps the newest version that verifies with this secret.
+      ModelMapMergePolicy.trust(ArtifactSignature.from(settings.json()));
+      Config hazelcast = new FileSystemXmlConfig(cluster.config());
       // Vert.x leaves the cluster itself on shutdown; Hazelcast's own hook would race it.
       hazelcast.setProperty("hazelcast.shutdownhook.enabled", "false");
       // Members join only members of the same name: one name per deployment (or per test run).
-      String name = cluster.getString("name");
+      String name = cluster.name();
       if (name != null && !name.isBlank()) {
         hazelcast.setClusterName(name);
       }
@@ -109,7 +114,7 @@ public final class ServeCommand implements Callable<Integer> {
   }
 
   /** The node's verticles: inference, training (this node may train), HTTP. */
-  public static Future<Server> deploy(Vertx vertx, JsonObject config) {
-    return Server.deploy(vertx, config, List.<Deployable>of(new TrainingVerticle()));
+  public static Future<Server> deploy(Vertx vertx, ServiceSettings settings) {
+    return Server.deploy(vertx, settings, List.<Deployable>of(new TrainingVerticle(settings)));
   }
 }

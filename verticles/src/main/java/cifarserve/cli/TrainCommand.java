@@ -34,18 +34,22 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--no-flip", description = "disable random horizontal flips of training images")
   boolean noFlip;
 
-  @Option(names = "--learning-rate", description = "peak learning rate of the schedule (default 0.01, the study's)")
+  @Option(names = "--learning-rate", description = "peak learning rate of the schedule (default: config training.learningRate)")
   Double learningRate;
+
+  @Option(names = "--base-learning-rate", description = "one-cycle's base: the warm-up climbs from it to the peak"
+      + " (default: config training.baseLearningRate; 0 = from zero)")
+  Double baseLearningRate;
 
   @Option(names = "--schedule", description = "learning-rate schedule: cosine (linear warm-up, then cosine to 0; default)"
       + " or constant (the study's)")
   String schedule;
 
-  @Option(names = "--warmup-epochs", description = "epochs of linear warm-up before the cosine decay (default 0.5)")
+  @Option(names = "--warmup-epochs", description = "epochs of linear warm-up before the cosine decay (default: config training.warmupEpochs)")
   Double warmupEpochs;
 
   @Option(names = "--crop-padding", description = "random translation by up to N pixels, black fill (pad N + random"
-      + " 32x32 crop; default 4, 0 = off)")
+      + " 32x32 crop; default: config training.cropPadding, 0 = off)")
   Integer cropPadding;
 
   @Option(names = "--save-each-epoch", description = "evaluate and write an artifact after every epoch, not only the last")
@@ -83,7 +87,7 @@ public final class TrainCommand implements Callable<Integer> {
           {"--test-limit", "testLimit", testLimit}, {"--batch-size", "batchSize", batchSize},
           {"--seed", "seed", seed}, {"--no-flip", "horizontalFlip", noFlip ? false : null},
           {"--learning-rate", "learningRate", learningRate}, {"--schedule", "schedule", schedule},
-          {"--warmup-epochs", "warmupEpochs", warmupEpochs}, {"--crop-padding", "cropPadding", cropPadding},
+          {"--warmup-epochs", "warmupEpochs", warmupEpochs}, {"--base-learning-rate", "baseLearningRate", baseLearningRate}, {"--crop-padding", "cropPadding", cropPadding},
           {"--save-each-epoch", "saveEachEpoch", saveEachEpoch ? true : null}};
       for (Object[] option : given) {
         if (option[2] != null) {

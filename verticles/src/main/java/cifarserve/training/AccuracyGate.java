@@ -1,5 +1,6 @@
 package cifarserve.training;
 
+import cifarserve.config.ServiceSettings;
 import cifarserve.data.CifarImages;
 import cifarserve.model.LoadedModel;
 import io.vertx.core.json.JsonObject;
@@ -11,14 +12,13 @@ import java.util.Optional;
  * {@code minAccuracy} and at least the current model's accuracy minus {@code tolerance}. A rejected
  * model stays on disk, marked rejected, and is never announced or loaded.
  *
- * <p>Config {@code accuracyGate}: {@code enabled} (default true), {@code minAccuracy} (0.30),
- * {@code tolerance} (0.02). Tests that train tiny models on purpose turn it off.
+ * <p>Config {@code accuracyGate}: {@code enabled}, {@code minAccuracy}, {@code tolerance} (defaults in
+ * default-config.json). Tests that train tiny models on purpose turn it off.
  */
 public record AccuracyGate(boolean enabled, double minAccuracy, double tolerance) {
-  public static AccuracyGate from(JsonObject config) {
-    JsonObject gate = config.getJsonObject("accuracyGate", new JsonObject());
-    return new AccuracyGate(gate.getBoolean("enabled", true), gate.getDouble("minAccuracy", 0.30),
-        gate.getDouble("tolerance", 0.02));
+  public static AccuracyGate from(ServiceSettings settings) {
+    JsonObject gate = settings.json().getJsonObject("accuracyGate");
+    return new AccuracyGate(gate.getBoolean("enabled"), gate.getDouble("minAccuracy"), gate.getDouble("tolerance"));
   }
 
   /** The candidate's accuracy on the full test set, measured here (the run may have used a subset). */

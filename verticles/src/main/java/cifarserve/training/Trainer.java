@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -40,9 +41,17 @@ public final class Trainer {
   private final ModelRepository repository;
   private final Path checkpointFile;
   private final boolean resume;
+  /** Gives the finished model its version (default: this node's clock). */
+  private Supplier<ModelVersion> versions = () -> ModelVersion.next(Instant.now());
 
   public Trainer(CifarDataset dataset, ModelRepository repository) {
     this(dataset, repository, null, false);
+  }
+
+  /** Versions from {@code issuer} instead of the clock alone (a node in a cluster orders after its current). */
+  public Trainer versions(Supplier<ModelVersion> issuer) {
+    this.versions = issuer;
+    return this;
   }
 
   /**
@@ -218,13 +227,13 @@ public final class Trainer {
       return new WarmupCosineSchedule(options.learningRate(), options.learningRate(), 0, total);
     }
     int warmup = (int) Math.round(options.warmupEpochs() * batchesPerEpoch);
-    return new WarmupCosineSchedule(options.learningRate(), 0, warmup, total);
+    return new WarmupCosineSchedule(options.learningRate(), 0, warmup, total, options.baseLearningRate());
   }
 
   private JsonObject metadata(TrainingOptions options, int epochs, int trainImages, int testImages,
                               Evaluation evaluation, double finalLoss, long trainingNanos) {
     Instant now = Instant.now();
-    String version = ModelVersion.next(now).toString();
+    String version = versions.get().toString();
     double trainingSeconds = trainingNanos / 1e9;
     return new JsonObject()
         .put("version", version)

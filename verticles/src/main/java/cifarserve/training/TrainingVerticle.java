@@ -1,6 +1,7 @@
 package cifarserve.training;
 
 import cifarserve.Addresses;
+import cifarserve.config.ServiceSettings;
 import cifarserve.data.Datasets;
 import cifarserve.metrics.ServiceMetrics;
 import cifarserve.model.ArtifactSignature;
@@ -15,7 +16,7 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Lock;
-import java.nio.file.Path;
+import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -41,6 +42,7 @@ public final class TrainingVerticle extends VerticleBase {
   static final String LOCK = "cifar.training";
   public static final int ALREADY_TRAINING = 409;
 
+  private final ServiceSettings settings;
   private WorkerExecutor trainingPool;
   private ModelCatalog catalog;
   private ModelRepository repository;
@@ -49,18 +51,29 @@ public final class TrainingVerticle extends VerticleBase {
   private final AtomicBoolean cancelled = new AtomicBoolean();
   private JsonObject lastResult;
   private volatile boolean stopped;
+  /** This node's clock; versions still order after the cluster's current model when it is behind. */
+  private final Clock clock;
+
+  public TrainingVerticle(ServiceSettings settings) {
+    this(settings, Clock.systemUTC());
+  }
+
+  TrainingVerticle(ServiceSettings settings, Clock clock) {
+    this.settings = settings;
+    this.clock = clock;
+  }
 
   @Override
   public Future<?> start() {
-    repository = new ModelRepository(Path.of(config().getString("modelDir", "models")));
-    catalog = new ModelCatalog(vertx, repository, ArtifactSignature.from(config()));
+    repository = new ModelRepository(settings.modelDir());
+    catalog = new ModelCatalog(vertx, repository, ArtifactSignature.from(settings.json()));
     trainingPool = vertx.createSharedWorkerExecutor("cifar-training", 1, 7, TimeUnit.DAYS);
     registerMeters(ServiceMetrics.registry());
     vertx.eventBus().<JsonObject>localConsumer(Addresses.TRAINING_STATUS, this::onStatus);
     vertx.eventBus().<JsonObject>localConsumer(Addresses.TRAINING_START, this::onStart);
     vertx.eventBus().<JsonObject>localConsumer(Addresses.TRAINING_CANCEL, this::onCancel);
 
-    if (config().getBoolean("trainOnStart", false)) {
+    if (settings.trainOnStart()) {
       trainIfNoModel();
     }
     return Future.succeededFuture();
@@ -85,8 +98,7 @@ public final class TrainingVerticle extends VerticleBase {
    * trains, waits for its lock, so that this node takes over if that one dies before announcing.
    */
   private void trainIfNoModel() {
-    long lockWaitMs = config().getJsonObject("cluster", new JsonObject()).getLong("trainerLockWaitMs", 5_000L);
-    trainIfNoModel(lockWaitMs, 0);
+    trainIfNoModel(settings.cluster().trainerLockWaitMs(), 0);
   }
 
   private void trainIfNoModel(long lockWaitMs, int attempt) {
@@ -125,7 +137,7 @@ public final class TrainingVerticle extends VerticleBase {
             return hasNow ? Future.succeededFuture() : retryLater(lockWaitMs, attempt);
           }
           LOG.info("No model yet and trainOnStart=true: training one{}", attempt > 0 ? " (the previous trainer is gone)" : "");
-          runLocked(lock, config().getJsonObject("training", new JsonObject()), "trainOnStart");
+          runLocked(lock, settings.training(), "trainOnStart");
           return Future.succeededFuture();
         }, e -> {
           lock.release();
@@ -141,7 +153,7 @@ public final class TrainingVerticle extends VerticleBase {
   private Future<Void> retryLater(long delayMs, int attempt) {
     if (!stopped) {
       vertx.setTimer(Math.max(1, delayMs), id -> trainIfNoModel(
-          config().getJsonObject("cluster", new JsonObject()).getLong("trainerLockWaitMs", 5_000L), attempt + 1));
+          settings.cluster().trainerLockWaitMs(), attempt + 1));
     }
     return Future.succeededFuture();
   }
@@ -166,9 +178,9 @@ public final class TrainingVerticle extends VerticleBase {
 
   private void onStart(Message<JsonObject> message) {
     JsonObject overrides = message.body() == null ? new JsonObject() : message.body();
-    JsonObject options = config().getJsonObject("training", new JsonObject()).copy().mergeIn(overrides);
+    JsonObject options = settings.training().mergeIn(overrides);
     try {
-      TrainingRequest.validate(overrides, config().getJsonObject("training", new JsonObject()));
+      TrainingRequest.validate(overrides, settings.training());
     } catch (IllegalArgumentException e) {
       message.fail(400, e.getMessage());
       return;
@@ -203,10 +215,17 @@ public final class TrainingVerticle extends VerticleBase {
     TrainingOptions options = TrainingOptions.fromJson(optionsJson, command);
     cancelled.set(false);
     progress = TrainingProgress.phase(TrainingProgress.LOADING_DATA, options.epochs(), 0, "starting");
-    AccuracyGate gate = AccuracyGate.from(config());
-    servingBaseline().compose(baseline -> trainingPool.executeBlocking(() -> {
-      var dataset = Datasets.open(config(), null, line -> LOG.info(line));
-      Trainer.Result result = new Trainer(dataset, repository).train(options, this::report, cancelled::get);
+    AccuracyGate gate = AccuracyGate.from(settings);
+    Future<JsonObject> baselineRead = servingBaseline();
+    Future<ModelVersion> floorRead = catalog.versionFloor();
+    Future.all(baselineRead, floorRead).compose(read -> trainingPool.executeBlocking(() -> {
+      JsonObject baseline = baselineRead.result();
+      ModelVersion floor = floorRead.result();
+      var dataset = Datasets.open(settings.json(), null, line -> LOG.info(line));
+      // Read under the cluster's training lock: no other node announces a trained model meanwhile.
+      Trainer.Result result = new Trainer(dataset, repository)
+          .versions(() -> ModelVersion.nextAfter(clock.instant(), floor))
+          .train(options, this::report, cancelled::get);
       JsonObject meta = result.model().metadata();
       if (gate.enabled()) {
         progress = TrainingProgress.phase(TrainingProgress.EVALUATING, options.epochs(), progress.elapsedSeconds(),

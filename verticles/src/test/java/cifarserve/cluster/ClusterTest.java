@@ -26,29 +26,26 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The cluster mode with real, separate JVM processes on 127.0.0.1 (one Hazelcast cluster name per run,
- * so parallel runs never meet), as one story:
- * <ol>
- *   <li>A starts training (a long run); B (also configured to train) and C join; B waits for the
- *       trainer lock. A is SIGKILLed mid-training: B takes the lock and trains; C gets B's model.</li>
- *   <li>D starts later with an empty model folder and trainOnStart=false: it loads the cluster's
- *       model and turns ready without training (time measured).</li>
- *   <li>B, C and D answer on GET / and on /v1/classify with the same model version.</li>
- *   <li>Under a bounded load over B, C and D (concurrency 8, every busy node spilling work to the
- *       others), C is SIGKILLed: the survivors' requests must fail less than 1 % and serving recovers.</li>
- * </ol>
+ * The cluster mode with real, separate JVM processes on 127.0.0.1 (cluster names unique to the run, so
+ * parallel runs never meet). Each test sets up what it needs and runs alone or in any order:
+ * <ul>
+ *   <li>takeover, on a cluster of its own: A trains a long run; B (also configured to train) waits for
+ *       the trainer lock, C joins. A is SIGKILLed mid-training: B takes the lock and trains; C gets
+ *       B's model.</li>
+ *   <li>the others share a serving cluster ({@link #servingNodes}), started on first use: a node that
+ *       trains a short run, plus nodes that only serve, added as a test needs them. A late node with an
+ *       empty model folder loads the cluster's model without training; every node answers with the same
+ *       model; under a bounded load over three nodes (concurrency 8, every busy node spilling work to
+ *       the others) one is SIGKILLed: the survivors' requests must fail less than 1 %.</li>
+ * </ul>
  * Figures are printed and written to target/cluster-figures.json.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterTest {
   private static final int LOAD_REQUESTS = 360;
   private static final int CONCURRENCY = 8;
@@ -56,37 +53,29 @@ class ClusterTest {
   private final Map<String, Object> figures = new LinkedHashMap<>();
   private final List<ClusterNode> nodes = new ArrayList<>();
   private Path runDir;
-  private String clusterName;
+  private String runName;
   private Path clusterXml;
   private Vertx vertx;
   private WebClient client;
   private NodeClient nodeClient;
-  private ClusterNode a;
-  private ClusterNode b;
-  private ClusterNode c;
-  private ClusterNode d;
-  private String version;
+  /** The shared serving cluster: its live nodes (the first trained) and the model they serve. */
+  private final List<ClusterNode> serving = new ArrayList<>();
+  private String servingVersion;
+  private int servingStarted;
 
   @BeforeAll
-  void startTrainerAndTwoMoreNodes() throws Exception {
-    clusterName = "cifar-serve-test-" + UUID.randomUUID();
-    runDir = Files.createDirectories(Path.of("target", "cluster-test", clusterName)).toAbsolutePath();
+  void startClient() throws Exception {
+    runName = "cifar-serve-test-" + UUID.randomUUID();
+    runDir = Files.createDirectories(Path.of("target", "cluster-test", runName)).toAbsolutePath();
     clusterXml = ClusterNode.patientClusterXml(runDir);
     vertx = Vertx.vertx();
     client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(2_000),
         new PoolOptions().setHttp1MaxSize(CONCURRENCY));
     nodeClient = new NodeClient(client);
     Runtime.getRuntime().addShutdownHook(new Thread(this::killAll));
-    // A trains a long run (it will be killed mid-way); B, if it ever trains, a short one.
-    a = start("a", Map.of("TRAIN_ON_START", "true", "TRAIN_LIMIT", "6400"));
-    // A takes the trainer lock before its HTTP side is up: B, started after that, finds it held.
-    poll(a, "/train/status", 300_000, (status, body) -> status == 200 && isRunning(body));
-    figures.put("firstNodeLiveMs", a.millisSinceStart());
-    b = start("b", Map.of("TRAIN_ON_START", "true", "TRAIN_LIMIT", "320"));
-    c = start("c", Map.of("TRAIN_ON_START", "false"));
   }
 
-  private ClusterNode start(String name, Map<String, String> env) throws Exception {
+  private ClusterNode start(String name, String cluster, Map<String, String> env) throws Exception {
     Map<String, String> all = new LinkedHashMap<>(Map.of(
         "TRAIN_EPOCHS", "1",
         "TEST_LIMIT", "200",
@@ -96,16 +85,53 @@ class ClusterTest {
         "CLUSTER_TRAINER_LOCK_WAIT_MS", "1000",
         "CLUSTER_MODEL_SYNC_MS", "2000"));
     all.putAll(env);
-    ClusterNode node = ClusterNode.start(name, clusterName, clusterXml, runDir, all);
+    ClusterNode node = ClusterNode.start(name, runName + "-" + cluster, clusterXml, runDir, all);
     nodes.add(node);
     System.out.println("started node " + node + ", log " + node.log);
     return node;
   }
 
+  /**
+   * At least {@code count} ready nodes of the shared serving cluster, all with its model: the first
+   * trains a short run on first use, the others only serve.
+   */
+  private List<ClusterNode> servingNodes(int count) throws Exception {
+    if (serving.isEmpty()) {
+      ClusterNode trainer = start("serving-trainer", "serving", Map.of("TRAIN_ON_START", "true", "TRAIN_LIMIT", "320"));
+      JsonObject done = poll(trainer, "/train/status", 300_000, (status, body) -> "done".equals(body.getString("state")));
+      servingVersion = done.getJsonObject("lastModel").getString("version");
+      serving.add(trainer);
+    }
+    while (serving.size() < count) {
+      serving.add(startServingNode("serving-" + ++servingStarted));
+    }
+    return List.copyOf(serving);
+  }
+
+  private ClusterNode startServingNode(String name) throws Exception {
+    ClusterNode node = start(name, "serving", Map.of("TRAIN_ON_START", "false"));
+    poll(node, "/v2/health/ready", 280_000, (status, body) -> status == 200);
+    return node;
+  }
+
   @Test
-  @Order(1)
-  @Timeout(value = 480, unit = TimeUnit.SECONDS)
+  @Timeout(value = 600, unit = TimeUnit.SECONDS)
   void aWaitingNodeTrainsWhenTheTrainerIsKilledMidTraining() throws Exception {
+    // A trains a long run (it will be killed mid-way); B, if it ever trains, a short one.
+    ClusterNode a = start("a", "takeover", Map.of("TRAIN_ON_START", "true", "TRAIN_LIMIT", "6400"));
+    // A takes the trainer lock before its HTTP side is up: B, started after that, finds it held.
+    poll(a, "/train/status", 300_000, (status, body) -> status == 200 && isRunning(body));
+    figures.put("firstNodeLiveMs", a.millisSinceStart());
+    ClusterNode b = start("b", "takeover", Map.of("TRAIN_ON_START", "true", "TRAIN_LIMIT", "320"));
+    ClusterNode c = start("c", "takeover", Map.of("TRAIN_ON_START", "false"));
+    try {
+      takeover(a, b, c);
+    } finally {
+      ClusterNode.killAll(List.of(a, b, c)); // the other tests do not need them: free the CPU
+    }
+  }
+
+  private void takeover(ClusterNode a, ClusterNode b, ClusterNode c) throws Exception {
     poll(c, "/v2/health/live", 300_000, (status, body) -> status == 200);
     JsonObject waiting = poll(b, "/train/status", 300_000,
         (status, body) -> status == 200 && body.getString("message", "").contains("waiting"));
@@ -119,7 +145,7 @@ class ClusterTest {
     poll(b, "/train/status", 60_000, (status, body) -> isRunning(body) || "done".equals(body.getString("state")));
     long takeoverMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
     JsonObject done = poll(b, "/train/status", 300_000, (status, body) -> "done".equals(body.getString("state")));
-    version = done.getJsonObject("lastModel").getString("version");
+    String version = done.getJsonObject("lastModel").getString("version");
     long trainedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
     figures.put("trainerTakeoverMs", takeoverMs);
     figures.put("killToNewModelMs", trainedMs);
@@ -134,11 +160,11 @@ class ClusterTest {
   }
 
   @Test
-  @Order(2)
-  @Timeout(value = 300, unit = TimeUnit.SECONDS)
+  @Timeout(value = 600, unit = TimeUnit.SECONDS)
   void aLateNodeLoadsTheClusterModelWithoutTraining() throws Exception {
-    assertThat(version).as("a model was trained").isNotNull();
-    d = start("d", Map.of("TRAIN_ON_START", "false"));
+    servingNodes(1);
+    String version = servingVersion;
+    ClusterNode d = start("late", "serving", Map.of("TRAIN_ON_START", "false"));
     poll(d, "/v2/health/live", 280_000, (status, body) -> status == 200);
     long liveMs = d.millisSinceStart();
     poll(d, "/v2/health/ready", 280_000, (status, body) -> status == 200);
@@ -155,38 +181,41 @@ class ClusterTest {
     assertThat(training.containsKey("lastModel")).isFalse();
     assertThat(d.modelDir.resolve(version + ".zip")).as("artifact fetched from the cluster").isRegularFile();
     assertThat(d.modelDir.resolve(version + ".onnx")).as("with its ONNX twin").isRegularFile();
+    serving.add(d); // a serving node like the others from now on
   }
 
   @Test
-  @Order(3)
-  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  @Timeout(value = 600, unit = TimeUnit.SECONDS)
   void everyNodeAnswersWithTheSameModel() throws Exception {
-    assertThat(d).as("late node started").isNotNull();
-    for (ClusterNode node : List.of(b, c, d)) {
-      awaitMembers(node, 3);
+    List<ClusterNode> all = servingNodes(3);
+    for (ClusterNode node : all) {
+      awaitMembers(node, all.size());
     }
     Buffer image = Buffer.buffer(TestData.testImages().image(0));
-    for (ClusterNode node : List.of(b, c, d)) {
-      assertThat(get(node, "/").body().getString("version")).as(node.name).isEqualTo(version);
+    for (ClusterNode node : all) {
+      assertThat(get(node, "/").body().getString("version")).as(node.name).isEqualTo(servingVersion);
       for (int i = 0; i < 4; i++) {
         HttpResponse<Buffer> response = TestServers.await(classify(node, image));
         assertThat(response.statusCode()).as(node.name + ": " + response.bodyAsString()).isEqualTo(200);
-        assertThat(response.bodyAsJsonObject().getString("modelVersion")).isEqualTo(version);
+        assertThat(response.bodyAsJsonObject().getString("modelVersion")).isEqualTo(servingVersion);
       }
     }
   }
 
   @Test
-  @Order(4)
-  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  @Timeout(value = 600, unit = TimeUnit.SECONDS)
   void killingANodeUnderLoadLosesNoSurvivorRequests() throws Exception {
-    assertThat(d).as("late node started").isNotNull();
+    List<ClusterNode> targets = servingNodes(3).subList(0, 3);
+    for (ClusterNode node : targets) {
+      awaitMembers(node, serving.size());
+    }
     List<Buffer> images = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
       images.add(Buffer.buffer(TestData.testImages().image(i)));
     }
-    ClusterNode victim = c;
-    List<ClusterNode> survivors = List.of(b, d);
+    ClusterNode victim = targets.get(1);
+    List<ClusterNode> survivors = List.of(targets.get(0), targets.get(2));
+    serving.remove(victim);
     record Outcome(String node, int status, long micros, boolean afterKill) {
     }
     ConcurrentLinkedQueue<Outcome> outcomes = new ConcurrentLinkedQueue<>();
@@ -206,7 +235,7 @@ class ClusterTest {
         }
         // Round-robin over the nodes; once the victim is down no new request goes to it (as a
         // load balancer would stop sending), but those in flight to it at the kill are lost.
-        ClusterNode target = victimDown[0] ? survivors.get(i % 2) : List.of(b, c, d).get(i % 3);
+        ClusterNode target = victimDown[0] ? survivors.get(i % 2) : targets.get(i % 3);
         boolean afterKill = victimDown[0];
         long started = System.nanoTime();
         classify(target, images.get(i % images.size())).onComplete(ar -> {
@@ -304,7 +333,7 @@ class ClusterTest {
   @AfterAll
   void stopAndReport() throws Exception {
     killAll();
-    figures.put("clusterName", clusterName);
+    figures.put("clusterName", runName);
     String json = new JsonObject(figures).encodePrettily();
     Files.writeString(Path.of("target", "cluster-figures.json"), json + "\n", StandardCharsets.UTF_8);
     System.out.println("cluster figures (target/cluster-figures.json): " + json);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import cifarserve.Addresses;
 import cifarserve.TestData;
 import cifarserve.TestServers;
+import cifarserve.config.ServiceSettings;
 import cifarserve.cli.ServeCommand;
 import cifarserve.config.ServiceConfig;
 import cifarserve.model.ArtifactSignature;
@@ -83,7 +84,7 @@ class ForgedModelClusterTest {
     JsonObject config = ServiceConfig.defaults();
     config.getJsonObject("cluster").put("enabled", true).put("config", clusterXml.toString())
         .put("name", clusterName).put("eventBusHost", "127.0.0.1").put("eventBusPort", 0);
-    attacker = TestServers.await(ServeCommand.startVertx(config));
+    attacker = TestServers.await(ServeCommand.startVertx(ServiceSettings.of(config)));
     http.awaitMembers(a, 3);
   }
 

@@ -9,7 +9,9 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Tag;
 
+@Tag("unit")
 class ServiceConfigTest {
   @TempDir
   Path tmp;
@@ -49,12 +51,39 @@ class ServiceConfigTest {
   }
 
   @Test
-  void goDurationsAsOpenFaasWritesThem() {
-    assertThat(ServiceConfig.parseDurationMillis("10s")).isEqualTo(10_000);
-    assertThat(ServiceConfig.parseDurationMillis("500ms")).isEqualTo(500);
-    assertThat(ServiceConfig.parseDurationMillis("2m")).isEqualTo(120_000);
-    assertThat(ServiceConfig.parseDurationMillis("1h")).isEqualTo(3_600_000);
-    assertThat(ServiceConfig.parseDurationMillis("30")).isEqualTo(30_000);
-    assertThatThrownBy(() -> ServiceConfig.parseDurationMillis("10 s")).isInstanceOf(IllegalArgumentException.class);
+  void settingsCompleteAPartialConfigFromTheDefaults() {
+    ServiceSettings settings = ServiceSettings.of(new JsonObject().put("http", new JsonObject().put("port", 9001)));
+    assertThat(settings.http().port()).isEqualTo(9001);
+    assertThat(settings.http().maxBodyBytes()).isEqualTo(10L << 20);
+    assertThat(settings.inference().lanes()).isEqualTo(1);
+    assertThat(settings.inference().threadsPerLane()).isPositive();
+    assertThat(settings.cluster().spillQueueImages()).isEqualTo(32);
+    assertThat(settings.functionMode()).isFalse();
+    assertThat(settings.maxInflight()).isEqualTo(settings.http().maxInflight());
+    assertThat(settings.drainMs()).isEqualTo(settings.drainTimeoutMs());
+  }
+
+  @Test
+  void functionModeTakesTheWatchdogsLimits() {
+    JsonObject config = ServiceConfig.load(null, Map.of("CIFAR_MODE", "function", "max_inflight", "8",
+        "read_timeout", "5s", "write_timeout", "1m30s", "exec_timeout", "2s", "INFERENCE_TIMEOUT_MS", "10000"));
+    ServiceSettings settings = ServiceSettings.of(config);
+    assertThat(settings.maxInflight()).isEqualTo(8);
+    assertThat(settings.idleTimeoutMs()).isEqualTo(5_000);
+    assertThat(settings.drainMs()).isEqualTo(90_000);
+    assertThat(settings.inferenceTimeoutMs()).isEqualTo(2_000);
+  }
+
+  @Test
+  void aMistypedValueIsExplained() {
+    JsonObject config = new JsonObject().put("inference", new JsonObject().put("queueCapacity", "many"));
+    assertThatThrownBy(() -> ServiceSettings.of(config)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("configuration");
+  }
+
+  @Test
+  void openFaasDurationsUseTheSharedGrammar() {
+    assertThatThrownBy(() -> ServiceConfig.load(null, Map.of("exec_timeout", "10 s")))
+        .hasMessageContaining("exec_timeout");
   }
 }

@@ -69,6 +69,7 @@ class AdminEndpointsTest {
           {"{\"trainLimit\":50001}", "trainLimit"}, {"{\"testLimit\":10001}", "testLimit"},
           {"{\"learningRate\":2}", "learningRate"}, {"{\"learningRate\":\"0.1\"}", "learningRate"},
           {"{\"schedule\":\"steep\"}", "schedule"}, {"{\"warmupEpochs\":5}", "warmupEpochs"},
+          {"{\"baseLearningRate\":-0.1}", "baseLearningRate"}, {"{\"baseLearningRate\":0.5}", "baseLearningRate"},
           {"{\"cropPadding\":9}", "cropPadding"}, {"{\"horizontalFlip\":\"yes\"}", "horizontalFlip"},
           {"{\"modelDir\":\"/tmp\"}", "modelDir"}};
       for (String[] attack : hostile) {

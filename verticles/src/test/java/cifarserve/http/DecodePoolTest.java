@@ -7,8 +7,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
 
 /** Decodes are bounded: beyond threads + backlog a request fails at once with 503 instead of queueing. */
+@Tag("unit")
 class DecodePoolTest {
   @Test
   void rejectsBeyondThreadsPlusBacklogAndRecovers() throws Exception {

@@ -9,8 +9,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
 
 /** Parsing of request bodies: the defects of issue 15 found by a bad-input corpus. */
+@Tag("unit")
 class InferenceRequestsTest {
   private static final long PIXELS = 4_000_000;
 

@@ -14,8 +14,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Tag;
 
 /** Signed artifacts: what a node accepts from the cluster, and what it refuses before writing a byte. */
+@Tag("unit")
 class ArtifactSignatureTest {
   private static final String VERSION = "cnn-20261201T000000Z-abcd";
   private static final byte[] ZIP = "zip bytes".getBytes(StandardCharsets.UTF_8);

@@ -13,11 +13,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Tag;
 
 /**
  * A node fetching the current model's bytes from the shared map (a local map here; Hazelcast's in a
  * cluster, same API): both files, each checked against its signed SHA-256 before anything is written.
  */
+@Tag("unit")
 class ModelCatalogTest {
   private static final ArtifactSignature SIGNER =
       new ArtifactSignature("a-cluster-secret-of-at-least-32-characters".getBytes(), false);

@@ -9,12 +9,15 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Tag;
 
 /** Version ids as an attacker would write them: refused at every boundary (parse, files, map, headers). */
+@Tag("unit")
 class ModelVersionTest {
   private static final String VALID = "cnn-20261130T105851Z-9e31";
 
@@ -46,6 +49,30 @@ class ModelVersionTest {
     assertThatThrownBy(() -> ModelVersion.of(new JsonObject().put("version", 20261130)))
         .isInstanceOf(ModelVersion.InvalidModelVersion.class);
     assertThatThrownBy(() -> ModelVersion.of(null)).isInstanceOf(ModelVersion.InvalidModelVersion.class);
+  }
+
+  @Test
+  void anIdOfATimeThatDoesNotExistIsRefused() {
+    // The right shape, but month 13 / hour 25: no real model was issued then (and it would sort after them).
+    assertThat(ModelVersion.isValid("cnn-20261301T105851Z-9e31")).isFalse();
+    assertThat(ModelVersion.isValid("cnn-20261130T255851Z-9e31")).isFalse();
+    assertThat(ModelVersion.isValid("cnn-99991231T235959Z-ffff")).isTrue();
+  }
+
+  @Test
+  void versionsIssuedAfterAFloorOrderAfterItWhateverTheClock() {
+    ModelVersion current = ModelVersion.parse(VALID); // 2026-11-30T10:58:51Z
+    Instant behind = Instant.parse("2026-01-01T00:00:00Z");
+    Instant sameSecond = Instant.parse("2026-11-30T10:58:51.900Z");
+    Instant ahead = Instant.parse("2026-12-01T00:00:00Z");
+    assertThat(ModelVersion.next(behind).isNewerThan(current)).isFalse();
+    for (Instant now : List.of(behind, sameSecond)) {
+      ModelVersion issued = ModelVersion.nextAfter(now, current);
+      assertThat(issued.isNewerThan(current)).as("clock %s", now).isTrue();
+      assertThat(issued.issuedAt()).isEqualTo(Instant.parse("2026-11-30T10:58:52Z"));
+    }
+    assertThat(ModelVersion.nextAfter(ahead, current).issuedAt()).isEqualTo(ahead);
+    assertThat(ModelVersion.nextAfter(behind, null).issuedAt()).isEqualTo(behind);
   }
 
   @Test

@@ -5,12 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import cifarserve.TestModels;
 import cifarserve.TestServers;
 import cifarserve.Server;
+import cifarserve.model.ModelVersion;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -59,6 +63,33 @@ class TrainingLifecycleTest {
       JsonObject done = TestServers.await(client.get(port, "127.0.0.1", "/train/status").send()).bodyAsJsonObject();
       assertThat(done.getString("state")).isEqualTo("done");
       assertThat(done.getJsonObject("lastModel").getString("version")).isEqualTo(second.getString("version"));
+    } finally {
+      TestServers.await(server.vertx().close());
+    }
+  }
+
+  @Test
+  void aNodeWhoseClockIsBehindIssuesAVersionAfterTheCurrentModel() throws Exception {
+    for (Path file : Files.list(TestModels.directory()).toList()) {
+      Files.copy(file, modelDir.resolve(file.getFileName()));
+    }
+    // A clock years behind the model this node serves: a version from the clock alone would sort before
+    // it and never become current.
+    Clock behind = Clock.fixed(Instant.parse("2020-01-01T00:00:00Z"), ZoneOffset.UTC);
+    Server server = TestServers.start(TestServers.config(modelDir, new JsonObject()), settings -> new TrainingVerticle(settings, behind));
+    WebClient client = WebClient.create(server.vertx());
+    int port = server.port();
+    try {
+      String before = TestServers.pollJson(client, port, "/", body -> "ready".equals(body.getString("status")), 60_000)
+          .getString("version");
+      assertThat(ModelVersion.next(behind.instant()).isNewerThan(ModelVersion.parse(before))).isFalse();
+      HttpResponse<Buffer> started = TestServers.await(TestServers.admin(client.post(port, "127.0.0.1", "/train")).sendJsonObject(TINY));
+      assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
+      JsonObject after = TestServers.pollJson(client, port, "/",
+          body -> !before.equals(body.getString("version")), 300_000);
+      ModelVersion issued = ModelVersion.parse(after.getString("version"));
+      assertThat(issued.isNewerThan(ModelVersion.parse(before))).isTrue();
+      assertThat(issued.issuedAt()).isEqualTo(ModelVersion.parse(before).issuedAt().plusSeconds(1));
     } finally {
       TestServers.await(server.vertx().close());
     }

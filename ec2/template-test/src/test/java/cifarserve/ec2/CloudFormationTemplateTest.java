@@ -36,7 +36,66 @@ class CloudFormationTemplateTest {
     assertEquals(ref(launchTemplate), map(asg.get("LaunchTemplate"), "LaunchTemplate").get("LaunchTemplateId"));
     assertEquals(ref("NodeCount"), asg.get("DesiredCapacity"));
     assertEquals(3, template.parameter("NodeCount").get("Default"));
-    assertEquals("ELB", asg.get("HealthCheckType"), "a node failing /v2/health/ready is replaced");
+  }
+
+  @Test
+  void theGroupReplacesDeadNodesNotUnreadyOnes() {
+    Map<String, Object> asg = template.properties(template.onlyResourceOfType("AWS::AutoScaling::AutoScalingGroup"));
+    // ELB would replace every node whose READINESS check fails: a cluster training its first model, all unready,
+    // would be recycled and lose the run. EC2 status checks, plus the node's own liveness probe.
+    assertEquals("EC2", asg.get("HealthCheckType"));
+    String probe = RepoFiles.read("ec2/cifar-serve-liveness.sh");
+    assertTrue(probe.contains("http://127.0.0.1:8080/v2/health/live"), "liveness, not readiness");
+    assertFalse(probe.contains("/v2/health/ready"));
+    assertTrue(probe.contains("aws autoscaling set-instance-health --instance-id \"$instance\" --health-status Unhealthy"));
+    assertTrue(RepoFiles.read("ec2/user-data.sh").contains("systemctl enable --now cifar-serve-liveness.timer"));
+    // The node may report only instances of this stack's group (its Name tag), and nothing else of Auto Scaling.
+    Map<String, Object> report = statements().stream()
+        .filter(s -> strings(s.get("Action")).contains("autoscaling:SetInstanceHealth")).findFirst()
+        .orElseThrow(() -> new AssertionError("autoscaling:SetInstanceHealth"));
+    assertEquals(List.of("autoscaling:SetInstanceHealth"), strings(report.get("Action")));
+    Map<String, Object> equals = map(map(report.get("Condition"), "Condition").get("StringEquals"), "StringEquals");
+    assertEquals(Map.of("Fn::Sub", "${AWS::StackName}-node"), equals.get("autoscaling:ResourceTag/Name"));
+    assertTrue(list(asg.get("Tags"), "Tags").stream().map(t -> map(t, "tag"))
+        .anyMatch(t -> "Name".equals(t.get("Key")) && Map.of("Fn::Sub", "${AWS::StackName}-node").equals(t.get("Value"))));
+  }
+
+  @Test
+  void theStackGeneratesTheClusterSecretAndTheAdminTokenAndOnlyNodesReadThem() {
+    Map<String, Object> secret = template.properties("ClusterSecret");
+    assertEquals("AWS::SecretsManager::Secret", template.resource("ClusterSecret").get("Type"));
+    assertTrue(((Number) map(secret.get("GenerateSecretString"), "GenerateSecretString").get("PasswordLength")).intValue() >= 32,
+        "the service refuses a secret shorter than 32 characters");
+    assertEquals("AWS::SecretsManager::Secret", template.resource("AdminToken").get("Type"));
+    assertEquals("HasAdminApi", template.resource("AdminToken").get("Condition"));
+    assertEquals("disabled", strings(template.parameter("AdminApi").get("AllowedValues")).get(1));
+
+    Map<String, Object> read = statements().stream()
+        .filter(s -> strings(s.get("Action")).contains("secretsmanager:GetSecretValue")).findFirst()
+        .orElseThrow(() -> new AssertionError("secretsmanager:GetSecretValue"));
+    List<Object> resources = list(read.get("Resource"), "Resource");
+    assertEquals(ref("ClusterSecret"), resources.get(0));
+    assertEquals(Map.of("Fn::If", List.of("HasAdminApi", ref("AdminToken"), ref("AWS::NoValue"))), resources.get(1));
+    assertEquals(2, resources.size(), "this stack's two secrets, nothing else");
+
+    String bootstrap = userData();
+    assertTrue(bootstrap.contains("export CLUSTER_SECRET_ID='${ClusterSecret}'"), bootstrap);
+    assertTrue(bootstrap.contains("export ADMIN_TOKEN_ID='${AdminTokenId}'"), bootstrap);
+    Map<String, Object> vars = map(list(map(map(map(template.properties("NodeLaunchTemplate").get("LaunchTemplateData"),
+        "data").get("UserData"), "UserData").get("Fn::Base64"), "Fn::Base64").get("Fn::Sub"), "Fn::Sub").get(1), "vars");
+    assertEquals(Map.of("Fn::If", List.of("HasAdminApi", ref("AdminToken"), "")), vars.get("AdminTokenId"));
+  }
+
+  @Test
+  void aModelKeyNamingOneFileOfAnArtifactFailsTheStack() {
+    Pattern allowed = Pattern.compile(String.valueOf(template.parameter("ModelKey").get("AllowedPattern")));
+    for (String ok : List.of("", "cifar-serve/models/", "cifar-serve/models/cnn-20261201T120421Z-d556")) {
+      assertTrue(allowed.matcher(ok).matches(), ok);
+    }
+    for (String bad : List.of("cifar-serve/models/cnn-20261201T120421Z-d556.zip", "cifar-serve/models/cnn-20261201T120421Z-d556.onnx",
+        "cifar-serve/models/model.zip", "cifar-serve/models/*")) {
+      assertFalse(allowed.matcher(bad).matches(), bad);
+    }
   }
 
   @Test
@@ -48,7 +107,8 @@ class CloudFormationTemplateTest {
           .filter(rule -> ref(listener).equals(rule.get("ListenerArn")))
           .filter(rule -> list(rule.get("Conditions"), "Conditions").stream().map(c -> map(c, "condition"))
               .anyMatch(c -> "path-pattern".equals(c.get("Field"))
-                  && strings(map(c.get("PathPatternConfig"), "PathPatternConfig").get("Values")).containsAll(List.of("/train", "/train/*"))))
+                  && strings(map(c.get("PathPatternConfig"), "PathPatternConfig").get("Values"))
+                      .containsAll(List.of("/train", "/train/*", "/admin", "/admin/*", "/metrics"))))
           .findFirst().orElseThrow(() -> new AssertionError(listener + " forwards /train to the nodes"));
       assertEquals(1, block.get("Priority"), "evaluated before any forward rule");
       Map<String, Object> action = map(list(block.get("Actions"), "Actions").get(0), "action");
@@ -80,21 +140,27 @@ class CloudFormationTemplateTest {
     assertTrue(bootstrap.contains("export CLUSTER_TAG_VALUE='${AWS::StackName}'"), bootstrap);
   }
 
-  @Test
-  void theNodeRoleMayDescribeInstancesAndReadTheArtifactBucket() {
+  /** The node role's policy statements (a conditional one, Fn::If [condition, statement, AWS::NoValue], as its statement). */
+  List<Map<String, Object>> statements() {
     String role = template.onlyResourceOfType("AWS::IAM::Role");
     List<Map<String, Object>> statements = new ArrayList<>();
     for (Object policy : list(template.properties(role).get("Policies"), "Policies")) {
       Map<String, Object> document = map(map(policy, "policy").get("PolicyDocument"), "PolicyDocument");
       for (Object s : list(document.get("Statement"), "Statement")) {
         Map<String, Object> statement = map(s, "statement");
-        // A conditional statement (Fn::If [condition, statement, AWS::NoValue]) is checked as its statement.
         if (statement.containsKey("Fn::If")) {
           statement = map(list(statement.get("Fn::If"), "Fn::If").get(1), "statement");
         }
         statements.add(statement);
       }
     }
+    return statements;
+  }
+
+  @Test
+  void theNodeRoleMayDescribeInstancesAndReadTheArtifactBucket() {
+    String role = template.onlyResourceOfType("AWS::IAM::Role");
+    List<Map<String, Object>> statements = statements();
     assertTrue(statements.stream().anyMatch(s -> "Allow".equals(s.get("Effect"))
         && strings(s.get("Action")).contains("ec2:DescribeInstances")), "ec2:DescribeInstances for Hazelcast discovery");
     Map<String, Object> s3 = statements.stream()
@@ -147,12 +213,17 @@ class CloudFormationTemplateTest {
         .filter(r -> port(r.get("FromPort")) <= 8080 && port(r.get("ToPort")) >= 8080)
         .toList();
     assertTrue(http.stream().anyMatch(r -> ref("AlbSecurityGroup").equals(r.get("SourceSecurityGroupId"))), http.toString());
-    // Any CIDR access to 8080 is optional (monitoring), behind a condition.
+    // No CIDR reaches the API port: the monitoring CIDR gets the metrics-only listener (9404) and nothing else.
     for (Map<String, Object> rule : http) {
-      if (rule.keySet().stream().anyMatch(CIDR_KEYS::contains)) {
-        assertEquals(ref("MonitoringCidr"), rule.get("CidrIp"), rule.toString());
-      }
+      assertTrue(rule.keySet().stream().noneMatch(CIDR_KEYS::contains), "a CIDR on the API port: " + rule);
     }
+    Map<String, Object> monitoring = template.properties("NodeMonitoringIngress");
+    assertEquals("HasMonitoringCidr", template.resource("NodeMonitoringIngress").get("Condition"));
+    assertEquals(ref("MonitoringCidr"), monitoring.get("CidrIp"));
+    assertEquals(9404, port(monitoring.get("FromPort")));
+    assertEquals(9404, port(monitoring.get("ToPort")));
+    Map<String, Object> ec2Http = map(Template.yaml(RepoFiles.read("conf/ec2.json")).get("http"), "http");
+    assertEquals(9404, ec2Http.get("metricsPort"), "the node's metrics-only listener");
     String lb = template.onlyResourceOfType("AWS::ElasticLoadBalancingV2::LoadBalancer");
     assertEquals("internet-facing", template.properties(lb).get("Scheme"));
     assertEquals(List.of(ref("AlbSecurityGroup")), template.properties(lb).get("SecurityGroups"));
@@ -220,7 +291,8 @@ class CloudFormationTemplateTest {
     Map<String, Object> data = map(template.properties("NodeLaunchTemplate").get("LaunchTemplateData"), "data");
     Map<String, Object> base64 = map(data.get("UserData"), "UserData");
     Object sub = map(base64.get("Fn::Base64"), "Fn::Base64").get("Fn::Sub");
-    return String.valueOf(sub);
+    // Fn::Sub [script, variables] or a bare script.
+    return String.valueOf(sub instanceof List<?> withVariables ? withVariables.get(0) : sub);
   }
 
   /** Inline rules of a security group plus the standalone ingress resources attached to it. */

@@ -56,7 +56,8 @@ class DeploymentConsistencyTest {
     while (placeholders.find()) {
       names.add(placeholders.group(1));
     }
-    assertEquals(Set.of("cifar.cluster.tag-key", "cifar.cluster.tag-value", "cifar.cluster.region"), names);
+    assertEquals(Set.of("cifar.cluster.tag-key", "cifar.cluster.tag-value", "cifar.cluster.region",
+        "cifar.cluster.interface"), names);
     List<String> exec = unit.execStart();
     for (String name : names) {
       assertTrue(exec.stream().anyMatch(a -> a.startsWith("-D" + name + "=${")), "-D" + name + " in ExecStart");
@@ -67,6 +68,21 @@ class DeploymentConsistencyTest {
     assertTrue(RepoFiles.read("ec2/user-data.sh").contains("CLUSTER_TAG_KEY=\"${CLUSTER_TAG_KEY:-" + tagKey + "}\""));
     assertTrue(unit.values("Service", "EnvironmentFile").contains("-/etc/cifar-serve/cluster.env"),
         "overrides written by user-data.sh");
+  }
+
+  @Test
+  void theServiceGetsTheClusterSecretAsACredentialAndBindsThePrivateIp() {
+    // A root-only file (user-data.sh writes it 0400), copied by systemd into the service's credentials directory.
+    assertEquals(List.of("cluster-secret:/etc/cifar-serve/secrets/cluster-secret"), unit.values("Service", "LoadCredential"));
+    assertEquals("%d/cluster-secret", unit.environment().get("CLUSTER_SECRET_FILE"));
+    String provision = RepoFiles.read("ec2/user-data.sh");
+    assertTrue(provision.contains("fetch_secret \"$CLUSTER_SECRET_ID\" \"$SECRETS_DIR/cluster-secret\""), "written by user-data.sh");
+    assertTrue(provision.contains("LoadCredential=admin-token:/etc/cifar-serve/secrets/admin-token\nEnvironment=ADMIN_TOKEN_FILE=%d/admin-token"),
+        "the admin token's drop-in");
+    // Hazelcast binds the interface user-data.sh found (empty by default: no match, the node does not start).
+    assertEquals("", unit.environment().get("CLUSTER_INTERFACE"));
+    assertTrue(unit.execStart().contains("-Dcifar.cluster.interface=${CLUSTER_INTERFACE}"));
+    assertTrue(provision.contains("CLUSTER_INTERFACE=${ip}\nEVENTBUS_HOST=${ip}\n"), "cluster.env: Hazelcast and event bus on the private IP");
   }
 
   @Test
@@ -154,7 +170,7 @@ class DeploymentConsistencyTest {
   void shellcheckAcceptsTheScripts() throws Exception {
     assumeTrue(onPath("shellcheck"), "shellcheck not installed");
     Result r = run("shellcheck", RepoFiles.path("ec2/user-data.sh").toString(),
-        RepoFiles.path("ec2/upload-artifacts.sh").toString());
+        RepoFiles.path("ec2/upload-artifacts.sh").toString(), RepoFiles.path("ec2/cifar-serve-liveness.sh").toString());
     assertEquals(0, r.code, r.output);
   }
 

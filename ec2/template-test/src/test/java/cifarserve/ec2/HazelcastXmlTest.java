@@ -12,6 +12,7 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MultiMapConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.config.XmlConfigBuilder;
+import com.hazelcast.spi.merge.PutIfAbsentMergePolicy;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -73,7 +74,10 @@ class HazelcastXmlTest {
     assertFalse(single(aws, "tag-value").getTextContent().isBlank(), "tag-value is mandatory");
     assertNotNull(single(aws, "region"));
     assertEquals("5701-5708", single(aws, "hz-port").getTextContent().trim());
-    assertEquals("false", single(root, "network/interfaces").getAttribute("enabled"), "any interface on EC2");
+    Element interfaces = single(root, "network/interfaces");
+    assertEquals("true", interfaces.getAttribute("enabled"), "the private IP only, never 0.0.0.0");
+    assertEquals(List.of("${cifar.cluster.interface}"), texts(interfaces, "interface"));
+    assertEquals("false", property(root, "hazelcast.socket.bind.any"));
     Element port = single(root, "network/port");
     assertEquals("5701", port.getTextContent().trim());
     assertEquals("8", port.getAttribute("port-count"), "ports 5701-5708, as the security group opens");
@@ -117,6 +121,7 @@ class HazelcastXmlTest {
     props.setProperty("cifar.cluster.tag-key", "cifar-serve-cluster");
     props.setProperty("cifar.cluster.tag-value", "my-stack");
     props.setProperty("cifar.cluster.region", "eu-west-1");
+    props.setProperty("cifar.cluster.interface", "10.0.1.23");
     Config config = load(AWS, props);
     JoinConfig join = config.getNetworkConfig().getJoin();
     assertFalse(join.getMulticastConfig().isEnabled());
@@ -128,7 +133,9 @@ class HazelcastXmlTest {
     assertEquals("my-stack", aws.getProperty("tag-value"));
     assertEquals("eu-west-1", aws.getProperty("region"));
     assertEquals("5701-5708", aws.getProperty("hz-port"));
-    assertFalse(config.getNetworkConfig().getInterfaces().isEnabled());
+    assertTrue(config.getNetworkConfig().getInterfaces().isEnabled());
+    assertEquals(List.of("10.0.1.23"), List.copyOf(config.getNetworkConfig().getInterfaces().getInterfaces()));
+    assertEquals("false", config.getProperty("hazelcast.socket.bind.any"), "bind the private IP only");
     assertVertxStructures(config);
   }
 
@@ -171,6 +178,16 @@ class HazelcastXmlTest {
     }
   }
 
+  @Test
+  void bothConfigsMergeTheModelMapKeepingTheNewestValidVersion() throws Exception {
+    for (String file : List.of(LOCAL, AWS)) {
+      Properties props = new Properties();
+      props.setProperty("cifar.cluster.interface", "10.0.1.23");
+      assertEquals("cifarserve.cluster.ModelMapMergePolicy",
+          load(file, props).getMapConfig("cifar.models").getMergePolicyConfig().getPolicy(), file);
+    }
+  }
+
   private static void assertVertxStructures(Config config) {
     MultiMapConfig subs = config.getMultiMapConfigs().get("__vertx.subs");
     assertNotNull(subs, "__vertx.subs multimap");
@@ -185,6 +202,17 @@ class HazelcastXmlTest {
   }
 
   // ---- helpers ----
+
+  /**
+   * cluster-local.xml for a member started in THIS module, whose classpath lacks the node jar: the model map's
+   * merge policy (cifarserve.cluster.ModelMapMergePolicy, unit-tested in the verticles module) is swapped for
+   * Hazelcast's PutIfAbsent, or creating the map would fail on the missing class.
+   */
+  static Config loadLocalMember() throws Exception {
+    Config config = load(LOCAL, new Properties());
+    config.getMapConfig("cifar.models").getMergePolicyConfig().setPolicy(PutIfAbsentMergePolicy.class.getName());
+    return config;
+  }
 
   static Config load(String file, Properties props) throws Exception {
     try (InputStream in = Files.newInputStream(RepoFiles.path(file))) {

@@ -39,7 +39,7 @@ class LocalClusterTest {
   }
 
   private Config config(String clusterName) throws Exception {
-    Config config = HazelcastXmlTest.load(HazelcastXmlTest.LOCAL, new Properties());
+    Config config = HazelcastXmlTest.loadLocalMember();
     config.setClusterName(clusterName);
     return config;
   }

@@ -11,7 +11,7 @@ public final class MemberMain {
   }
 
   public static void main(String[] args) throws Exception {
-    Config config = HazelcastXmlTest.load(HazelcastXmlTest.LOCAL, new Properties());
+    Config config = HazelcastXmlTest.loadLocalMember();
     config.setClusterName(args[0]);
     Hazelcast.newHazelcastInstance(config);
     System.out.println("MEMBER-STARTED");

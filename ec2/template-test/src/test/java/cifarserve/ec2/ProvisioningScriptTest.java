@@ -26,6 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
 class ProvisioningScriptTest {
 
   static final String BUCKET = "test-bucket";
+  static final String VERSION = "cnn-20261201T120421Z-d556";
+  static final List<String> CONF_FILES = List.of("conf/ec2.json", "conf/cluster-aws.xml", "ec2/cifar-serve.service",
+      "ec2/user-data.sh", "ec2/cifar-serve-liveness.sh", "ec2/cifar-serve-liveness.service", "ec2/cifar-serve-liveness.timer");
 
   @TempDir
   Path tmp;
@@ -34,18 +37,17 @@ class ProvisioningScriptTest {
   void installsTheJarConfigsUnitAndModelThenStartsTheService() throws Exception {
     Path s3 = tmp.resolve("s3");
     byte[] jar = "not really a jar".getBytes(StandardCharsets.UTF_8);
-    byte[] model = "model bytes".getBytes(StandardCharsets.UTF_8);
     put(s3, "cifar-serve/cifar-serve.jar", jar);
-    put(s3, "cifar-serve/models/cifar-cnn-v3.zip", model);
-    for (String file : List.of("conf/ec2.json", "conf/cluster-aws.xml", "ec2/cifar-serve.service", "ec2/user-data.sh")) {
-      put(s3, "cifar-serve/conf/" + Path.of(file).getFileName(), Files.readAllBytes(RepoFiles.path(file)));
+    for (String ext : List.of("zip", "onnx", "json")) {
+      put(s3, "cifar-serve/models/" + VERSION + "." + ext, (ext + " bytes").getBytes(StandardCharsets.UTF_8));
     }
+    putConf(s3);
+    put(s3, "secret:cluster-arn", "the-cluster-secret".getBytes(StandardCharsets.UTF_8));
+    put(s3, "secret:admin-arn", "the-admin-token".getBytes(StandardCharsets.UTF_8));
 
-    Map<String, String> env = new HashMap<>();
-    env.put("ARTIFACT_BUCKET", BUCKET);
-    env.put("JAR_KEY", "cifar-serve/cifar-serve.jar");
-    env.put("CONFIG_PREFIX", "cifar-serve/conf/");
-    env.put("MODEL_KEY", "cifar-serve/models/cifar-cnn-v3.zip");
+    Map<String, String> env = baseEnv();
+    env.put("MODEL_KEY", "cifar-serve/models/" + VERSION);
+    env.put("ADMIN_TOKEN_ID", "admin-arn");
     env.put("CLUSTER_TAG_VALUE", "my-stack");
     env.put("CLUSTER_REGION", "eu-west-1");
     Run run = provision(s3, env);
@@ -57,13 +59,28 @@ class ProvisioningScriptTest {
         Files.readString(root.resolve("etc/systemd/system/cifar-serve.service")));
     assertEquals(RepoFiles.read("conf/ec2.json"), Files.readString(root.resolve("etc/cifar-serve/ec2.json")));
     assertEquals(RepoFiles.read("conf/cluster-aws.xml"), Files.readString(root.resolve("etc/cifar-serve/cluster-aws.xml")));
-    assertArrayEquals(model, Files.readAllBytes(root.resolve("var/lib/cifar-serve/models/cifar-cnn-v3.zip")));
+    // A key without extension names the whole artifact: all three files.
+    for (String ext : List.of("zip", "onnx", "json")) {
+      assertEquals(ext + " bytes", Files.readString(root.resolve("var/lib/cifar-serve/models/" + VERSION + "." + ext)));
+    }
     assertTrue(Files.isExecutable(root.resolve("opt/cifar-serve/provision.sh")), "kept for in-place refresh");
+    assertTrue(Files.isExecutable(root.resolve("opt/cifar-serve/liveness.sh")));
+    assertTrue(Files.exists(root.resolve("etc/systemd/system/cifar-serve-liveness.timer")));
+
+    // Secrets: root-only files (0400 in a 0700 directory) the unit loads as credentials.
+    Path secret = root.resolve("etc/cifar-serve/secrets/cluster-secret");
+    assertEquals("the-cluster-secret", Files.readString(secret));
+    assertEquals("r--------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secret)));
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secret.getParent())));
+    assertEquals("the-admin-token", Files.readString(root.resolve("etc/cifar-serve/secrets/admin-token")));
+    assertTrue(Files.readString(root.resolve("etc/systemd/system/cifar-serve.service.d/admin-token.conf"))
+        .contains("Environment=ADMIN_TOKEN_FILE=%d/admin-token"));
 
     String clusterEnv = Files.readString(root.resolve("etc/cifar-serve/cluster.env"));
     assertTrue(clusterEnv.contains("CLUSTER_TAG_KEY=cifar-serve-cluster\n"), clusterEnv);
     assertTrue(clusterEnv.contains("CLUSTER_TAG_VALUE=my-stack\n"), clusterEnv);
     assertTrue(clusterEnv.contains("CLUSTER_REGION=eu-west-1\n"), clusterEnv);
+    assertTrue(clusterEnv.contains("CLUSTER_INTERFACE=10.0.1.23\nEVENTBUS_HOST=10.0.1.23\n"), "the private IP from IMDS: " + clusterEnv);
 
     String calls = Files.readString(tmp.resolve("calls.log"));
     assertTrue(calls.contains("dnf install -y -q java-17-amazon-corretto-headless"), calls);
@@ -71,19 +88,50 @@ class ProvisioningScriptTest {
     assertTrue(calls.indexOf("systemctl daemon-reload") < calls.indexOf("systemctl enable cifar-serve.service")
         && calls.indexOf("systemctl enable cifar-serve.service") < calls.indexOf("systemctl restart cifar-serve.service")
         && calls.contains("systemctl restart cifar-serve.service"), calls);
+    assertTrue(calls.contains("systemctl enable --now cifar-serve-liveness.timer"), calls);
     assertTrue(calls.indexOf("curl -fsS -o /dev/null --max-time 5 http://127.0.0.1:8080/v2/health/ready")
         > calls.indexOf("systemctl restart"), "waits for readiness after the restart: " + calls);
     assertTrue(run.output.contains("cifar-serve-provision: ready"), run.output);
   }
 
   @Test
+  void withoutAnAdminTokenTheDropInIsAbsent() throws Exception {
+    Path s3 = minimalBucket();
+    Run run = provision(s3, baseEnv());
+    assertEquals(0, run.exitCode, run.output);
+    assertTrue(!Files.exists(tmp.resolve("root/etc/systemd/system/cifar-serve.service.d/admin-token.conf")));
+    assertTrue(run.output.contains("the admin endpoints are off"), run.output);
+  }
+
+  @Test
+  void aModelKeyNamingOneFileOrAnIncompleteArtifactStartsNothing() throws Exception {
+    Path s3 = minimalBucket();
+    put(s3, "cifar-serve/models/" + VERSION + ".zip", new byte[1]);
+    put(s3, "cifar-serve/models/" + VERSION + ".json", new byte[1]);
+    for (String key : List.of(VERSION + ".zip", VERSION)) { // one file; the whole artifact with its .onnx missing
+      Map<String, String> env = baseEnv();
+      env.put("MODEL_KEY", "cifar-serve/models/" + key);
+      Run run = provision(s3, env);
+      assertTrue(run.exitCode != 0, key + " must fail: " + run.output);
+      assertTrue(!Files.readString(tmp.resolve("calls.log")).contains("systemctl"), key + ": service must not be started");
+    }
+  }
+
+  @Test
+  void refusesToRunWithoutTheClusterSecret() throws Exception {
+    Map<String, String> env = baseEnv();
+    env.remove("CLUSTER_SECRET_ID");
+    Run run = provision(tmp.resolve("s3"), env);
+    assertTrue(run.exitCode != 0);
+    assertTrue(run.output.contains("CLUSTER_SECRET_ID is required"), run.output);
+  }
+
+  @Test
   void stopsBeforeStartingAnythingWhenAnArtifactIsMissing() throws Exception {
     Path s3 = tmp.resolve("s3");
     Files.createDirectories(s3.resolve(BUCKET));
-    Map<String, String> env = new HashMap<>();
-    env.put("ARTIFACT_BUCKET", BUCKET);
+    Map<String, String> env = baseEnv();
     env.put("JAR_KEY", "cifar-serve/missing.jar");
-    env.put("CONFIG_PREFIX", "cifar-serve/conf/");
     Run run = provision(s3, env);
     assertTrue(run.exitCode != 0, "must fail: " + run.output);
     assertTrue(!Files.readString(tmp.resolve("calls.log")).contains("systemctl"), "service must not be started");
@@ -98,6 +146,30 @@ class ProvisioningScriptTest {
 
   // ---- harness ----
 
+  private static Map<String, String> baseEnv() {
+    Map<String, String> env = new HashMap<>();
+    env.put("ARTIFACT_BUCKET", BUCKET);
+    env.put("JAR_KEY", "cifar-serve/cifar-serve.jar");
+    env.put("CONFIG_PREFIX", "cifar-serve/conf/");
+    env.put("CLUSTER_SECRET_ID", "cluster-arn");
+    return env;
+  }
+
+  /** A bucket with a jar, the configs and the cluster secret: what every node needs. */
+  private Path minimalBucket() throws IOException {
+    Path s3 = tmp.resolve("s3");
+    put(s3, "cifar-serve/cifar-serve.jar", new byte[1]);
+    putConf(s3);
+    put(s3, "secret:cluster-arn", "the-cluster-secret".getBytes(StandardCharsets.UTF_8));
+    return s3;
+  }
+
+  private static void putConf(Path s3) throws IOException {
+    for (String file : CONF_FILES) {
+      put(s3, "cifar-serve/conf/" + Path.of(file).getFileName(), Files.readAllBytes(RepoFiles.path(file)));
+    }
+  }
+
   record Run(int exitCode, String output) {
   }
 
@@ -105,7 +177,7 @@ class ProvisioningScriptTest {
     Path bin = stubs(s3);
     ProcessBuilder pb = new ProcessBuilder("bash", RepoFiles.path("ec2/user-data.sh").toString());
     Map<String, String> env = pb.environment();
-    env.keySet().removeIf(k -> k.startsWith("CLUSTER_") || k.startsWith("AWS_") || k.endsWith("_KEY"));
+    env.keySet().removeIf(k -> k.startsWith("CLUSTER_") || k.startsWith("AWS_") || k.endsWith("_KEY") || k.endsWith("_ID"));
     env.putAll(vars);
     env.put("PROVISION_ROOT", tmp.resolve("root").toString());
     env.put("PATH", bin + ":" + System.getenv("PATH"));
@@ -122,11 +194,15 @@ class ProvisioningScriptTest {
     Path log = tmp.resolve("calls.log");
     Files.writeString(log, "");
     String logLine = "echo \"$(basename \"$0\") $*\" >> '" + log + "'\n";
+    // aws: s3 cp from the fake S3 folder; secretsmanager get-secret-value reads the object "secret:<id>".
     stub(bin, "aws", logLine
+        + "if [ \"$1 $2\" = \"secretsmanager get-secret-value\" ]; then exec cat \"" + s3 + "/" + BUCKET + "/secret:$4\"; fi\n"
         + "[ \"$1 $2\" = \"s3 cp\" ] || exit 2\nshift 2\n"
         + "while [ \"${1#--}\" != \"$1\" ]; do shift; done\n"
         + "src=\"${1#s3://}\"; exec cp \"" + s3 + "/$src\" \"$2\"\n");
-    for (String name : List.of("dnf", "useradd", "chown", "systemctl", "curl")) {
+    // curl: the instance metadata service (IMDSv2 token, then the private IP); any other URL succeeds silently.
+    stub(bin, "curl", logLine + "case \"$*\" in *api/token*) echo imds-token;; *local-ipv4*) echo 10.0.1.23;; esac\n");
+    for (String name : List.of("dnf", "useradd", "chown", "systemctl")) {
       stub(bin, name, logLine);
     }
     stub(bin, "id", logLine + "exit 1\n"); // the service user does not exist yet

@@ -84,7 +84,7 @@ class VertxClusterTest {
   }
 
   private Vertx node(String clusterName) throws Exception {
-    Config config = HazelcastXmlTest.load(HazelcastXmlTest.LOCAL, new Properties());
+    Config config = HazelcastXmlTest.loadLocalMember();
     config.setClusterName(clusterName);
     VertxOptions options = new VertxOptions()
         .setEventBusOptions(new EventBusOptions().setHost("127.0.0.1").setPort(0));

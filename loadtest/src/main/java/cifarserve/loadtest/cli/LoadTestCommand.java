@@ -1,5 +1,6 @@
 package cifarserve.loadtest.cli;
 
+import cifarserve.common.Durations;
 import cifarserve.loadtest.generator.PhasePlan;
 import cifarserve.loadtest.generator.RequestSpec;
 import cifarserve.loadtest.payload.PayloadSource;
@@ -78,9 +79,9 @@ public final class LoadTestCommand implements Callable<Integer> {
   @Option(names = "-H", paramLabel = "HEADER", description = "Extra header 'Name: value' (ab; repeatable).")
   List<String> headers = new ArrayList<>();
 
-  @Option(names = {"-t", "--duration"}, paramLabel = "DURATION",
+  @Option(names = {"-t", "--duration"}, paramLabel = "DURATION", converter = DurationConverter.class,
       description = "Measure for this long (ab's -t in seconds; also 500ms, 2m). With -n, whichever ends first.")
-  String duration;
+  Duration duration;
 
   @Option(names = "-q", description = "No progress bar (ab).")
   boolean quiet;
@@ -106,9 +107,9 @@ public final class LoadTestCommand implements Callable<Integer> {
       description = "Network transport of the generator (default ${DEFAULT-VALUE}: io_uring, else epoll, else NIO).")
   String transport;
 
-  @Option(names = "--interval", paramLabel = "D", defaultValue = "1s",
+  @Option(names = "--interval", paramLabel = "D", defaultValue = "1s", converter = DurationConverter.class,
       description = "Width of per-interval rows and plots (default ${DEFAULT-VALUE}).")
-  String interval;
+  Duration interval;
 
   @Option(names = "--progress", paramLabel = "auto|always|never", defaultValue = "auto",
       description = "Progress bar on stderr after 3 s; auto = only on a terminal and not under CI (default ${DEFAULT-VALUE}).")
@@ -182,7 +183,7 @@ public final class LoadTestCommand implements Callable<Integer> {
     if (sampling.pid != null) {
       ProcessProbe.checkExists(sampling.pid);
     }
-    Duration measureFor = duration == null ? null : Durations.parse(duration);
+    Duration measureFor = duration;
     if (measureFor != null && measureFor.isZero()) {
       throw new IllegalArgumentException("-t/--duration must be > 0");
     }
@@ -238,8 +239,8 @@ public final class LoadTestCommand implements Callable<Integer> {
     if (scrape == null && sampling.metrics) {
       scrape = new URI(target.getScheme(), null, target.getHost(), target.getPort(), "/metrics", null, null);
     }
-    Duration intervalDuration = Durations.parse(interval);
-    Duration samplingEvery = Durations.parse(sampling.sampleInterval);
+    Duration intervalDuration = interval;
+    Duration samplingEvery = sampling.sampleInterval;
     if (intervalDuration.toMillis() < 10 || samplingEvery.toMillis() < 10) {
       throw new IllegalArgumentException("--interval and --sample-interval must be >= 10ms");
     }
@@ -251,7 +252,7 @@ public final class LoadTestCommand implements Callable<Integer> {
     };
     return new LoadTestSettings(request, connections, threads, limit, measureFor, ratePerSecond, warmupRequests,
         warmupDuration, intervalDuration, outputs.csvRequests != null, sampling.pid, sampling.cgroup, sampling.container,
-        scrape, samplingEvery, Durations.parse(sampling.idleBefore), Durations.parse(sampling.idleAfter),
+        scrape, samplingEvery, sampling.idleBefore, sampling.idleAfter,
         showProgress && !quiet,
         ClientTransport.parse(transport));
   }

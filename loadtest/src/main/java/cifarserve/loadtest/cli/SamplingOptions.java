@@ -1,5 +1,6 @@
 package cifarserve.loadtest.cli;
 
+import java.time.Duration;
 import java.net.URI;
 import picocli.CommandLine.Option;
 
@@ -20,15 +21,15 @@ final class SamplingOptions {
   @Option(names = "--metrics-url", paramLabel = "URL", description = "Scrape this Prometheus endpoint (CPU, JVM heap).")
   URI metricsUrl;
 
-  @Option(names = "--sample-interval", paramLabel = "D", defaultValue = "250ms",
+  @Option(names = "--sample-interval", paramLabel = "D", defaultValue = "250ms", converter = DurationConverter.class,
       description = "Resource sampling interval (default ${DEFAULT-VALUE}).")
-  String sampleInterval;
+  Duration sampleInterval;
 
-  @Option(names = "--idle-before", paramLabel = "D", defaultValue = "2s",
+  @Option(names = "--idle-before", paramLabel = "D", defaultValue = "2s", converter = DurationConverter.class,
       description = "Sample the idle target this long before the load (default ${DEFAULT-VALUE}; only when sampling).")
-  String idleBefore;
+  Duration idleBefore;
 
-  @Option(names = "--idle-after", paramLabel = "D", defaultValue = "2s",
+  @Option(names = "--idle-after", paramLabel = "D", defaultValue = "2s", converter = DurationConverter.class,
       description = "Keep sampling this long after the load (default ${DEFAULT-VALUE}; only when sampling).")
-  String idleAfter;
+  Duration idleAfter;
 }

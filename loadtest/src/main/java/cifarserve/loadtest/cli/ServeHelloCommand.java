@@ -28,8 +28,8 @@ public final class ServeHelloCommand implements Callable<Integer> {
       description = "Answer after this many ms (a known latency to check measurements against; default ${DEFAULT-VALUE}).")
   long delayMillis;
 
-  @Option(names = "--exit-after", description = "Stop by itself after this long (e.g. 120s); default: run until killed.")
-  String exitAfter;
+  @Option(names = "--exit-after", converter = DurationConverter.class, description = "Stop by itself after this long (e.g. 120s); default: run until killed.")
+  Duration exitAfter;
 
   @Override
   public Integer call() throws Exception {
@@ -45,8 +45,7 @@ public final class ServeHelloCommand implements Callable<Integer> {
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
     if (exitAfter != null) {
-      Duration d = Durations.parse(exitAfter);
-      stop.await(d.toMillis(), TimeUnit.MILLISECONDS);
+      stop.await(exitAfter.toMillis(), TimeUnit.MILLISECONDS);
     } else {
       stop.await();
     }

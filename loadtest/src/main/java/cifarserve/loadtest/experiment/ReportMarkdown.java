@@ -69,6 +69,14 @@ final class ReportMarkdown {
         .append("; memory crossing: ").append(rate(be.getDouble("memoryCrossingRequestsPerS"))).append(". The crossing is the"
         + " lowest rate at which the function costs as much as the node; the function's curve is not monotonic (cold"
         + " starts peak near 1/zero-duration, then it stays warm), so read the plot for higher rates.\n\n");
+    if (be.getDouble("cpuCrossingRequestsPerS") == null && be.getDouble("memoryCrossingRequestsPerS") == null) {
+      md.append(String.format(Locale.ROOT, "No crossing means the function is the cheaper deployment at every rate in"
+          + " that range: warm and idle it costs %.4f CPU-s/s and %.0f MiB against the node's %.4f CPU-s/s and %.0f MiB,"
+          + " a request costs both the same CPU (the mean of the two measured per-request costs), and at no rate do its"
+          + " cold starts plus its warm idle time add up to the node's idle cost. With costs like these it would cross"
+          + " only if its warm idle cost exceeded the node's.%n%n", Report.value(r.spread("function", "idleCpuSPerS")), Report.value(r.spread("function", "idleRssMiB")),
+          Report.value(r.spread("alwaysOn", "idleCpuSPerS")), Report.value(r.spread("alwaysOn", "idleRssMiB"))));
+    }
     md.append("## Cross-check with Apache ab (same line, first repetition)\n\nThree pairs of 10-request runs on a server"
         + " the closed run has warmed, ab and cifar-loadtest in alternating order; medians (min-max). Latency mean: the"
         + " mean of the per-request times (ab's \"Connection Times\" Total row, whole ms). Time per request: concurrency"

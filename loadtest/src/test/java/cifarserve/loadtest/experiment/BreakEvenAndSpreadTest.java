@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.within;
 
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
 
+@Tag("unit")
 class BreakEvenAndSpreadTest {
   private final BreakEven model = new BreakEven(0.05, 0.5, 0.01, 0.3, 0.02, 6.0, 2.0, 60);
 

@@ -7,7 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Tag;
 
+@Tag("unit")
 class ReportTest {
   private static ExperimentSettings settings(Path out) {
     return new ExperimentSettings(out, 2, true, "f", out, "n", out, out, new byte[0], out, 2000, 1000, 1, 10, 8, 8, 5, 60,

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
 
 /** The experiment's "JVM to main" phases come from the line the service logs once it listens. */
+@Tag("unit")
 class StartupMarksTest {
   private static Map<String, Double> measured() {
     Map<String, Double> phases = new LinkedHashMap<>();

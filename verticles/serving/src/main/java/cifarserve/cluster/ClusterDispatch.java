@@ -1,5 +1,6 @@
 package cifarserve.cluster;
 
+import cifarserve.config.ServiceSettings;
 import cifarserve.model.ModelVersion;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -9,7 +10,6 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
-import io.vertx.core.json.JsonObject;
 
 /**
  * How inference work spreads over a cluster: local first, spill when busy, never lose a request.
@@ -39,10 +39,10 @@ public final class ClusterDispatch {
   private final long hopTimeoutMs;
   private final MeterRegistry registry;
 
-  public ClusterDispatch(Vertx vertx, JsonObject clusterConfig, MeterRegistry registry) {
+  public ClusterDispatch(Vertx vertx, ServiceSettings.Cluster settings, MeterRegistry registry) {
     this.vertx = vertx;
-    this.spillQueueImages = clusterConfig.getInteger("spillQueueImages", 32);
-    this.hopTimeoutMs = clusterConfig.getLong("hopTimeoutMs", 3_000L);
+    this.spillQueueImages = settings.spillQueueImages();
+    this.hopTimeoutMs = settings.hopTimeoutMs();
     this.registry = registry;
   }
 

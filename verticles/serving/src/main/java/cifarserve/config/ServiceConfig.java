@@ -1,5 +1,6 @@
 package cifarserve.config;
 
+import cifarserve.common.Durations;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,6 +27,7 @@ public final class ServiceConfig {
       new EnvOverride("CIFAR_MODE", "mode", Kind.STRING),
       new EnvOverride("HTTP_HOST", "http.host", Kind.STRING),
       new EnvOverride("HTTP_PORT", "http.port", Kind.INT),
+      new EnvOverride("METRICS_PORT", "http.metricsPort", Kind.INT),
       new EnvOverride("MAX_BODY_BYTES", "http.maxBodyBytes", Kind.LONG),
       new EnvOverride("MAX_IMAGE_PIXELS", "http.maxImagePixels", Kind.LONG),
       new EnvOverride("HTTP_MAX_INFLIGHT", "http.maxInflight", Kind.INT),
@@ -115,7 +117,7 @@ public final class ServiceConfig {
         case LONG -> Long.parseLong(value);
         case DOUBLE -> Double.parseDouble(value);
         case BOOLEAN -> parseBoolean(value);
-        case DURATION_MS -> parseDurationMillis(value);
+        case DURATION_MS -> Durations.parseMillis(value);
       };
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
@@ -129,33 +131,6 @@ public final class ServiceConfig {
       case "false", "0", "no", "off" -> false;
       default -> throw new IllegalArgumentException("not a boolean: " + value);
     };
-  }
-
-  /** Go-style durations as OpenFaaS writes them ("10s", "500ms", "2m", "1m30s") or plain seconds. */
-  public static long parseDurationMillis(String value) {
-    if (value.matches("\\d+")) {
-      return Long.parseLong(value) * 1000;
-    }
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)").matcher(value);
-    long total = 0;
-    int end = 0;
-    while (m.find()) {
-      if (m.start() != end) {
-        throw new IllegalArgumentException("not a duration: " + value);
-      }
-      double amount = Double.parseDouble(m.group(1));
-      total += (long) (amount * switch (m.group(2)) {
-        case "ms" -> 1;
-        case "s" -> 1000;
-        case "m" -> 60_000;
-        default -> 3_600_000;
-      });
-      end = m.end();
-    }
-    if (end != value.length() || end == 0) {
-      throw new IllegalArgumentException("not a duration: " + value);
-    }
-    return total;
   }
 
   private static void put(JsonObject config, String path, Object value) {

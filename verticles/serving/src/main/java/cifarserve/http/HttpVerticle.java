@@ -1,6 +1,7 @@
 package cifarserve.http;
 
 import cifarserve.Addresses;
+import cifarserve.config.ServiceSettings;
 import cifarserve.data.CifarClasses;
 import cifarserve.model.ModelVersion;
 import io.vertx.core.Future;
@@ -39,35 +40,32 @@ public final class HttpVerticle extends VerticleBase {
   /** Quiet spell (no request starting or ending) after which draining stops accepting and closes idle connections. */
   static final long DRAIN_QUIET_MS = 500;
 
+  private final ServiceSettings settings;
   private HttpServer server;
+  /** The metrics-only listener when {@code http.metricsPort} is set; /metrics then leaves the API port. */
+  private HttpServer metricsServer;
+  private int metricsPort;
   private volatile JsonObject model;
   private final RequestGate gate = new RequestGate();
-  private boolean functionMode;
-  private Path lockFile;
-  private long inferenceTimeoutMs;
-  private long maxImagePixels;
-  private int maxQueuedImages;
+  private final boolean functionMode;
+  private final Path lockFile;
   private DecodePool decodePool;
   private InferenceHandlers inference;
 
+  public HttpVerticle(ServiceSettings settings) {
+    this.settings = settings;
+    this.functionMode = settings.functionMode();
+    this.lockFile = settings.function().lockFile();
+  }
+
   @Override
   public Future<?> start() {
-    JsonObject http = config().getJsonObject("http", new JsonObject());
-    JsonObject function = config().getJsonObject("function", new JsonObject());
-    functionMode = "function".equals(config().getString("mode"));
-    // Server mode bounds in-flight requests too (each may hold a body of up to maxBodyBytes).
-    gate.maxInflight(functionMode ? function.getInteger("maxInflight", 0) : http.getInteger("maxInflight", 0));
-    lockFile = Path.of(function.getString("lockFile", "/tmp/.lock"));
-    inferenceTimeoutMs = config().getJsonObject("inference", new JsonObject()).getLong("timeoutMs", 10_000L);
-    if (functionMode) {
-      inferenceTimeoutMs = Math.min(inferenceTimeoutMs, function.getLong("execTimeoutMs", inferenceTimeoutMs));
-    }
-    maxImagePixels = http.getLong("maxImagePixels", 12_000_000L);
-    maxQueuedImages = Math.min(InferenceRequests.MAX_BATCH,
-        config().getJsonObject("inference", new JsonObject()).getInteger("queueCapacity", 256));
-    decodePool = new DecodePool(vertx, http.getInteger("decodeThreads", 2), http.getInteger("decodeBacklog", 32));
-    inference = new InferenceHandlers(vertx, decodePool, inferenceTimeoutMs, maxImagePixels, maxQueuedImages,
-        () -> model != null);
+    ServiceSettings.Http http = settings.http();
+    gate.maxInflight(settings.maxInflight());
+    int maxQueuedImages = Math.min(InferenceRequests.MAX_BATCH, settings.inference().queueCapacity());
+    decodePool = new DecodePool(vertx, http.decodeThreads(), http.decodeBacklog());
+    inference = new InferenceHandlers(vertx, decodePool, settings.inferenceTimeoutMs(), http.maxImagePixels(),
+        maxQueuedImages, () -> model != null);
 
     vertx.eventBus().<JsonObject>localConsumer(Addresses.MODEL_LOADED, message -> onModelLoaded(message.body()));
     vertx.eventBus().localConsumer(DRAINING, message -> {
@@ -79,21 +77,27 @@ public final class HttpVerticle extends VerticleBase {
         .onSuccess(reply -> onModelLoaded(reply.body()));
 
     HttpServerOptions options = new HttpServerOptions()
-        .setHost(http.getString("host", "127.0.0.1"))
-        .setPort(http.getInteger("port", 8080))
+        .setHost(http.host())
+        .setPort(http.port())
         .setCompressionSupported(true)
         // HTTP/1.1 only. With cleartext HTTP/2 detection on (Vert.x's default) a new connection stays
         // in the h2c sniffing handler until its first bytes arrive: shutdown() does not see it (a
         // request sent on it after SIGTERM held the drain for the whole timeout), and Micrometer's
         // per-connection metric can be missing (NPE on the first request right after listen).
         .setHttp2ClearTextEnabled(false);
-    long idleMs = functionMode ? function.getLong("readTimeoutMs", 60_000L) : http.getLong("idleTimeoutMs", 60_000L);
+    long idleMs = settings.idleTimeoutMs();
     if (idleMs > 0) {
       options.setIdleTimeout((int) idleMs).setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     }
-    BodyReadDeadline bodyDeadline = new BodyReadDeadline(vertx, http.getLong("bodyReadTimeoutMs", 10_000L));
-    server = vertx.createHttpServer(options).requestHandler(router(http.getLong("maxBodyBytes", 10L << 20), bodyDeadline));
-    return server.listen().onSuccess(s -> LOG.info("HTTP API listening on http://{}:{}/ ({} mode)",
+    BodyReadDeadline bodyDeadline = new BodyReadDeadline(vertx, http.bodyReadTimeoutMs());
+    metricsPort = http.metricsPort();
+    server = vertx.createHttpServer(options).requestHandler(router(http.maxBodyBytes(), bodyDeadline));
+    Future<?> metrics = metricsPort == 0 ? Future.succeededFuture()
+        : MetricsListener.listen(vertx, options.getHost(), metricsPort).onSuccess(s -> {
+          metricsServer = s;
+          LOG.info("Metrics listening on http://{}:{}/metrics", options.getHost(), s.actualPort());
+        });
+    return metrics.compose(m -> server.listen()).onSuccess(s -> LOG.info("HTTP API listening on http://{}:{}/ ({} mode)",
         options.getHost(), s.actualPort(), functionMode ? "function" : "server"));
   }
 
@@ -111,10 +115,7 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     startDraining();
-    long drainMs = config().getJsonObject("shutdown", new JsonObject()).getLong("drainTimeoutMs", 30_000L);
-    if (functionMode) {
-      drainMs = config().getJsonObject("function", new JsonObject()).getLong("writeTimeoutMs", drainMs);
-    }
+    long drainMs = settings.drainMs();
     if (server == null) {
       return Future.succeededFuture();
     }
@@ -134,11 +135,16 @@ public final class HttpVerticle extends VerticleBase {
     }).eventually(() -> {
       vertx.cancelTimer(watcher);
       return decodePool.close();
-    });
+    }).eventually(() -> metricsServer == null ? Future.succeededFuture() : metricsServer.close());
   }
 
   public int actualPort() {
     return server.actualPort();
+  }
+
+  /** The metrics-only listener's port, or 0 when /metrics is on the API port. */
+  public int metricsActualPort() {
+    return metricsServer == null ? 0 : metricsServer.actualPort();
   }
 
   private Router router(long maxBodyBytes, BodyReadDeadline bodyDeadline) {
@@ -155,7 +161,9 @@ public final class HttpVerticle extends VerticleBase {
         .put("version", cifarserve.BuildInfo.get("app")).put("extensions", new JsonArray())));
     router.get("/v2/models/" + MODEL_NAME).handler(this::modelMetadata);
     router.get("/v2/models/" + MODEL_NAME + "/ready").handler(ctx -> ready(ctx, model != null && !gate.draining()));
-    router.get("/metrics").handler(PrometheusScrapingHandler.create());
+    if (metricsPort == 0) {
+      router.get("/metrics").handler(PrometheusScrapingHandler.create());
+    }
     router.get("/train/status").handler(this::trainStatus);
     router.get("/_/health").handler(this::functionHealth);
     router.get("/_/ready").handler(this::functionReady);
@@ -173,7 +181,7 @@ public final class HttpVerticle extends VerticleBase {
     router.post("/").handler(body).handler(inference::classify);
     router.post("/v2/models/" + MODEL_NAME + "/infer").handler(gate::admit);
     router.post("/v2/models/" + MODEL_NAME + "/infer").handler(body).handler(inference::infer);
-    AdminRoutes.mount(router, vertx, config());
+    AdminRoutes.mount(router, vertx, settings.json());
     // No route for the path (404), or only for other methods (405): the same JSON error as any failure.
     router.errorHandler(404, failure);
     router.errorHandler(405, failure);

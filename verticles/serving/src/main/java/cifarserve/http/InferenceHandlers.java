@@ -2,7 +2,9 @@ package cifarserve.http;
 
 import cifarserve.Addresses;
 import cifarserve.data.CifarClasses;
+import cifarserve.inference.Batcher;
 import cifarserve.inference.ImageBatch;
+import cifarserve.inference.LocalCodec;
 import cifarserve.inference.Predictions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -107,10 +109,11 @@ final class InferenceHandlers {
     }
     // Always to this node's inference verticle, which hands the request to the cluster when it is busy
     // (cifarserve.cluster.ClusterDispatch); a node that cannot be reached there never sees it.
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(inferenceTimeoutMs).setLocalOnly(true);
-    return vertx.eventBus().<Buffer>request(Addresses.INFER, images.encode(), options)
-        .map(reply -> new Prediction(reply.headers().get(Predictions.MODEL_VERSION_HEADER),
-            Predictions.decode(reply.body())))
+    // The images go as they are (LocalCodec): nothing is serialized unless the request spills.
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(inferenceTimeoutMs).setLocalOnly(true)
+        .setCodecName(LocalCodec.IMAGES.name());
+    return vertx.eventBus().<Batcher.Result>request(Addresses.INFER, images, options)
+        .map(reply -> new Prediction(reply.body().version(), reply.body().probabilities()))
         .recover(e -> Future.failedFuture(toApiError(e)));
   }
 

@@ -2,6 +2,7 @@ package cifarserve.inference;
 
 import cifarserve.Addresses;
 import cifarserve.cluster.ClusterDispatch;
+import cifarserve.config.ServiceSettings;
 import cifarserve.metrics.ServiceMetrics;
 import cifarserve.model.ModelCatalog;
 import cifarserve.model.ArtifactSignature;
@@ -17,7 +18,6 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -36,40 +36,40 @@ import org.slf4j.LoggerFactory;
 public final class InferenceVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceVerticle.class);
   public static final int BAD_REQUEST = 400;
+  private static final DeliveryOptions LOCAL_RESULT = new DeliveryOptions().setCodecName(LocalCodec.RESULT.name());
 
+  private final ServiceSettings settings;
   private Batcher batcher;
   private long timeoutNanos;
   private ModelCatalog catalog;
-  private int threadsPerLane;
   private String loadingVersion;
   private ClusterDispatch cluster;
   private long syncTimer = -1;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private MeterRegistry registry;
 
+  public InferenceVerticle(ServiceSettings settings) {
+    this.settings = settings;
+  }
+
   @Override
   public Future<?> start() {
-    JsonObject inference = config().getJsonObject("inference", new JsonObject());
-    timeoutNanos = TimeUnit.MILLISECONDS.toNanos(inference.getLong("timeoutMs", 10_000L));
-    catalog = new ModelCatalog(vertx, new ArtifactStore(Path.of(config().getString("modelDir", "models"))),
-        ArtifactSignature.from(config()));
-    int cores = Runtime.getRuntime().availableProcessors();
-    int laneCount = Math.max(1, inference.getInteger("lanes", 1));
-    threadsPerLane = Math.max(1, inference.getInteger("threadsPerLane", Math.max(1, cores / laneCount)));
-    Batcher.Settings settings = new Batcher.Settings(inference.getInteger("maxBatchSize", 64),
-        TimeUnit.MILLISECONDS.toNanos(inference.getInteger("maxDelayMs", 0)), inference.getInteger("queueCapacity", 256),
-        laneCount);
+    ServiceSettings.Inference inference = settings.inference();
+    timeoutNanos = TimeUnit.MILLISECONDS.toNanos(inference.timeoutMs());
+    catalog = new ModelCatalog(vertx, new ArtifactStore(settings.modelDir()), ArtifactSignature.from(settings.json()));
+    Batcher.Settings batching = new Batcher.Settings(inference.maxBatchSize(),
+        TimeUnit.MILLISECONDS.toNanos(inference.maxDelayMs()), inference.queueCapacity(), inference.lanes());
     registry = ServiceMetrics.registry();
-    batcher = new Batcher(settings, new InferenceMeters(registry));
+    batcher = new Batcher(batching, new InferenceMeters(registry));
     InferenceMeters.gauges(registry, batcher, vertx);
-    LOG.info("Inference: {} lane(s) of {} thread(s), {}", laneCount, threadsPerLane, settings);
-    JsonObject clusterConfig = config().getJsonObject("cluster", new JsonObject());
-    cluster = new ClusterDispatch(vertx, clusterConfig, registry);
+    LOG.info("Inference: {} lane(s) of {} thread(s), {}", inference.lanes(), inference.threadsPerLane(), batching);
+    cluster = new ClusterDispatch(vertx, settings.cluster(), registry);
 
-    consumers.add(vertx.eventBus().<Buffer>localConsumer(Addresses.INFER, this::onRequest));
+    LocalCodec.register(vertx.eventBus());
+    consumers.add(vertx.eventBus().<ImageBatch>localConsumer(Addresses.INFER, this::onRequest));
     if (vertx.isClustered()) {
       consumers.add(vertx.eventBus().<Buffer>consumer(ClusterDispatch.ADDRESS, this::onHandedOver));
-      long syncMs = clusterConfig.getLong("modelSyncMs", 5_000L);
+      long syncMs = settings.cluster().modelSyncMs();
       if (syncMs > 0) {
         syncTimer = vertx.setPeriodic(syncMs, syncMs, id -> catalog.current()
             .onSuccess(current -> {
@@ -103,7 +103,7 @@ public final class InferenceVerticle extends VerticleBase {
     return Future.join(unregistered).eventually(() -> vertx.executeBlocking(() -> {
       batcher.close();
       return null;
-    }));
+    })).onComplete(done -> LocalCodec.unregister(vertx.eventBus()));
   }
 
   private OnnxModel served() {
@@ -156,7 +156,7 @@ public final class InferenceVerticle extends VerticleBase {
     // What is loaded is this node's own copy, or one whose signature and hashes verified.
     return catalog.ensureLocal(metadata)
         .compose(trusted -> vertx.executeBlocking(() ->
-            catalog.repository().loadOnnx(trusted, batcher.lanes(), threadsPerLane)))
+            catalog.repository().loadOnnx(trusted, batcher.lanes(), settings.inference().threadsPerLane())))
         .compose(loaded -> Future.fromCompletionStage(batcher.warmUp(loaded), context).map(loaded)
             .onFailure(e -> loaded.retire()))
         .map(loaded -> {
@@ -189,24 +189,27 @@ public final class InferenceVerticle extends VerticleBase {
         .mapEmpty();
   }
 
-  /** A request from this node's HTTP side: run here, or hand it to the cluster when busy. */
-  private void onRequest(Message<Buffer> message) {
-    ImageBatch images = accept(message);
-    OnnxModel current = served();
-    if (images == null) {
+  /** A request from this node's HTTP side, images as decoded there: run here, or hand it to the cluster when busy. */
+  private void onRequest(Message<ImageBatch> message) {
+    ImageBatch images = message.body();
+    OnnxModel current = servedOrFail(message);
+    if (current == null) {
       return;
     }
     long deadline = System.nanoTime() + timeoutNanos;
     if (!cluster.shouldSpill(batcher.load(), images.count())) {
-      enqueue(message, images, deadline);
+      enqueue(message, images, deadline, true);
       return;
     }
     long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-    cluster.forward(message.body(), current.version(), remainingMs).onComplete(hop -> {
+    // Only here does a request get encoded: it is about to cross to another node.
+    cluster.forward(images.encode(), current.version(), remainingMs).onComplete(hop -> {
       if (hop.succeeded()) {
-        message.reply(hop.result().body(), new DeliveryOptions().setHeaders(hop.result().headers()));
+        Message<Buffer> answer = hop.result();
+        message.reply(new Batcher.Result(answer.headers().get(Predictions.MODEL_VERSION_HEADER),
+            Predictions.decode(answer.body())), LOCAL_RESULT);
       } else if (ClusterDispatch.runLocallyAfter(hop.cause())) {
-        enqueue(message, images, deadline);
+        enqueue(message, images, deadline, true);
       } else {
         ReplyException failure = (ReplyException) hop.cause();
         message.fail(failure.failureCode(), failure.getMessage());
@@ -214,11 +217,17 @@ public final class InferenceVerticle extends VerticleBase {
     });
   }
 
-  /** A request handed over by a node of the cluster (possibly this one): always runs here. */
+  /** A request handed over by a node of the cluster (possibly this one), in the wire format: always runs here. */
   private void onHandedOver(Message<Buffer> message) {
-    ImageBatch images = accept(message);
-    OnnxModel current = served();
-    if (images == null) {
+    ImageBatch images;
+    try {
+      images = ImageBatch.decode(message.body());
+    } catch (IllegalArgumentException e) {
+      message.fail(BAD_REQUEST, e.getMessage());
+      return;
+    }
+    OnnxModel current = servedOrFail(message);
+    if (current == null) {
       return;
     }
     String minVersion = message.headers().get(ClusterDispatch.MIN_VERSION_HEADER);
@@ -227,32 +236,33 @@ public final class InferenceVerticle extends VerticleBase {
       return;
     }
     registry.counter("cifar_cluster_handed_over_total").increment();
-    enqueue(message, images, System.nanoTime() + timeoutNanos);
+    enqueue(message, images, System.nanoTime() + timeoutNanos, false);
   }
 
-  /** The request's images, or null once the request has been failed (malformed, or no model yet). */
-  private ImageBatch accept(Message<Buffer> message) {
-    ImageBatch images;
-    try {
-      images = ImageBatch.decode(message.body());
-    } catch (IllegalArgumentException e) {
-      message.fail(BAD_REQUEST, e.getMessage());
-      return null;
-    }
-    if (batcher.current() == null) {
+  /** The served model, or null once {@code message} has been failed with 503 (none loaded yet). */
+  private OnnxModel servedOrFail(Message<?> message) {
+    OnnxModel current = served();
+    if (current == null) {
       message.fail(BatchFailure.Reason.NOT_READY.statusCode, "no model loaded yet");
-      return null;
     }
-    return images;
+    return current;
   }
 
-  /** Runs the request's images in a batch and replies with their probabilities, or the typed failure. */
-  private void enqueue(Message<Buffer> message, ImageBatch images, long deadlineNanos) {
+  /**
+   * Runs the request's images in a batch and replies with their probabilities, or the typed failure:
+   * as the object itself to this node's HTTP side ({@code local}), in the wire format to another node.
+   */
+  private void enqueue(Message<?> message, ImageBatch images, long deadlineNanos, boolean local) {
     Future.fromCompletionStage(batcher.submit(images, deadlineNanos), context).onComplete(answer -> {
       if (answer.succeeded()) {
         registry.counter("cifar_inference_images_total").increment(images.count());
-        message.reply(Predictions.encode(answer.result().probabilities()),
-            new DeliveryOptions().addHeader(Predictions.MODEL_VERSION_HEADER, answer.result().version()));
+        Batcher.Result result = answer.result();
+        if (local) {
+          message.reply(result, LOCAL_RESULT);
+        } else {
+          message.reply(Predictions.encode(result.probabilities()),
+              new DeliveryOptions().addHeader(Predictions.MODEL_VERSION_HEADER, result.version()));
+        }
       } else if (answer.cause() instanceof BatchFailure failure) {
         if (failure.reason() == BatchFailure.Reason.FAILED) {
           LOG.error("Inference batch failed", failure.getCause());

@@ -106,6 +106,28 @@ public final class ModelCatalog {
     return files;
   }
 
+  /**
+   * The version a new model must order after: the cluster's current one (when it verifies) or this
+   * node's newest artifact, whichever is newer; null when there is neither. A trainer issues its version
+   * with {@link ModelVersion#nextAfter}, so a node whose clock is behind still supersedes the current
+   * model; {@link #announce} then swaps {@code current} by compare-and-set, never over a newer one.
+   */
+  public Future<ModelVersion> versionFloor() {
+    Future<JsonObject> cluster = current();
+    Future<JsonObject> local = vertx.executeBlocking(() -> repository.newest().orElse(null));
+    return Future.all(cluster, local).map(both -> {
+      ModelVersion floor = null;
+      for (JsonObject metadata : java.util.Arrays.asList(cluster.result(), local.result())) {
+        ModelVersion version = metadata == null || !ModelVersion.isValid(metadata.getString("version")) ? null
+            : ModelVersion.of(metadata);
+        if (version != null && (floor == null || version.isNewerThan(floor))) {
+          floor = version;
+        }
+      }
+      return floor;
+    });
+  }
+
   /** Sets {@code current} to this metadata unless a newer valid version is already there. */
   private Future<Void> advanceCurrent(AsyncMap<String, Object> map, JsonObject metadata) {
     ModelVersion version = ModelVersion.of(metadata);
@@ -122,6 +144,9 @@ public final class ModelCatalog {
             replaced ? Future.<Void>succeededFuture() : advanceCurrent(map, metadata));
       }
       if (isNewer(current, metadata)) {
+        if (!ModelVersion.of(current).equals(version)) {
+          LOG.warn("Model {} is not made the cluster's current one: {} is newer", version, ModelVersion.of(current));
+        }
         return Future.succeededFuture();
       }
       ModelVersion replacedVersion = ModelVersion.of(current);

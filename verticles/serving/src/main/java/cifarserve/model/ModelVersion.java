@@ -2,9 +2,11 @@ package cifarserve.model;
 
 import io.vertx.core.json.JsonObject;
 import java.security.SecureRandom;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 import java.util.regex.Pattern;
 
@@ -36,6 +38,25 @@ public final class ModelVersion implements Comparable<ModelVersion> {
     }
   }
 
+  /**
+   * A new id that orders after {@code floor} (the cluster's current version, or this node's newest),
+   * whatever this node's clock says: the clock's second when it is later than the floor's, else the
+   * floor's second + 1 s. A node whose clock is behind still issues a version that supersedes.
+   */
+  public static ModelVersion nextAfter(Instant now, ModelVersion floor) {
+    if (floor == null) {
+      return next(now);
+    }
+    Instant floorSecond = floor.issuedAt();
+    Instant second = now.truncatedTo(ChronoUnit.SECONDS);
+    return next(second.isAfter(floorSecond) ? second : floorSecond.plusSeconds(1));
+  }
+
+  /** The UTC second this id was issued for. */
+  public Instant issuedAt() {
+    return Instant.from(TIME.parse(id.substring(4, 20)));
+  }
+
   /** A new id for a model finished at {@code now}; the random suffix separates two nodes in one second. */
   public static ModelVersion next(Instant now) {
     byte[] suffix = new byte[2];
@@ -51,7 +72,13 @@ public final class ModelVersion implements Comparable<ModelVersion> {
     if (id.length() != LENGTH || !FORMAT.matcher(id).matches()) {
       throw new InvalidModelVersion("not a model version: '" + printable(id) + "'");
     }
-    return new ModelVersion(id);
+    ModelVersion version = new ModelVersion(id);
+    try {
+      version.issuedAt(); // a real UTC second: no month 13, no 25:61:61
+    } catch (DateTimeException e) {
+      throw new InvalidModelVersion("not a model version (no such time): '" + id + "'");
+    }
+    return version;
   }
 
   /** The version of an artifact's metadata ({@code "version"}), validated. */

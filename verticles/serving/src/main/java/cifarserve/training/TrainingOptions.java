@@ -5,12 +5,13 @@ import io.vertx.core.json.JsonObject;
 /**
  * What one training run does. {@code trainLimit}/{@code testLimit} <= 0 mean the full 50,000 / 10,000.
  * The recipe: {@code learningRate} is the peak of a warm-up + cosine schedule ({@code schedule
- * "cosine"}, warm-up over {@code warmupEpochs}) or the constant rate ({@code "constant"}, the study's
+ * "cosine"}, warm-up over {@code warmupEpochs} from {@code baseLearningRate}, one-cycle's base, or from
+ * zero when it is 0) or the constant rate ({@code "constant"}, the study's
  * own); {@code cropPadding} pixels of random translation (CIFAR's standard "pad 4, crop 32"), 0 = off.
  */
 public record TrainingOptions(int epochs, int trainLimit, int testLimit, int batchSize, long seed,
                               boolean horizontalFlip, boolean saveEachEpoch, double learningRate, String schedule,
-                              double warmupEpochs, int cropPadding, String command) {
+                              double warmupEpochs, int cropPadding, double baseLearningRate, String command) {
   public static final String COSINE = "cosine";
   public static final String CONSTANT = "constant";
 
@@ -30,6 +31,10 @@ public record TrainingOptions(int epochs, int trainLimit, int testLimit, int bat
     if (!(warmupEpochs >= 0 && warmupEpochs < epochs)) {
       throw new IllegalArgumentException("warm-up must be >= 0 and shorter than the run, got " + warmupEpochs);
     }
+    if (!(baseLearningRate >= 0 && baseLearningRate <= learningRate)) {
+      throw new IllegalArgumentException("base learning rate must be from 0 to the learning rate (the peak), got "
+          + baseLearningRate);
+    }
     if (cropPadding < 0 || cropPadding > 8) {
       throw new IllegalArgumentException("crop padding must be 0-8 pixels, got " + cropPadding);
     }
@@ -48,6 +53,7 @@ public record TrainingOptions(int epochs, int trainLimit, int testLimit, int bat
         json.getString("schedule", COSINE),
         json.getDouble("warmupEpochs", 0.5),
         json.getInteger("cropPadding", 4),
+        json.getDouble("baseLearningRate", 0.0),
         command);
   }
 
@@ -55,6 +61,6 @@ public record TrainingOptions(int epochs, int trainLimit, int testLimit, int bat
     return new JsonObject().put("epochs", epochs).put("trainLimit", trainLimit).put("testLimit", testLimit)
         .put("batchSize", batchSize).put("seed", seed).put("horizontalFlip", horizontalFlip).put("saveEachEpoch", saveEachEpoch)
         .put("learningRate", learningRate).put("schedule", schedule).put("warmupEpochs", warmupEpochs)
-        .put("cropPadding", cropPadding);
+        .put("cropPadding", cropPadding).put("baseLearningRate", baseLearningRate);
   }
 }

@@ -56,6 +56,10 @@ public final class TrainingRequest {
         if (!(value instanceof Number n) || !(n.doubleValue() > 0 && n.doubleValue() <= 1)) {
           throw new InvalidOption(field, "must be a number in (0, 1]");
         }
+      } else if ("baseLearningRate".equals(field)) {
+        if (!(value instanceof Number n) || !(n.doubleValue() >= 0 && n.doubleValue() <= 1)) {
+          throw new InvalidOption(field, "must be a number in [0, 1], at most learningRate");
+        }
       } else if ("warmupEpochs".equals(field)) {
         if (!(value instanceof Number n) || !(n.doubleValue() >= 0 && n.doubleValue() <= 200)) {
           throw new InvalidOption(field, "must be a number from 0 to 200, shorter than the run");
@@ -71,6 +75,9 @@ public final class TrainingRequest {
     JsonObject merged = defaults.copy().mergeIn(overrides);
     if (merged.getDouble("warmupEpochs", 0.5) >= merged.getInteger("epochs", 1)) {
       throw new InvalidOption("warmupEpochs", "must be shorter than the run (epochs)");
+    }
+    if (merged.getDouble("baseLearningRate", 0.0) > merged.getDouble("learningRate", 0.01)) {
+      throw new InvalidOption("baseLearningRate", "must be at most learningRate (the peak)");
     }
     return TrainingOptions.fromJson(merged, "check");
   }

@@ -15,12 +15,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
 
 /**
  * The batcher on its own: no HTTP, no event bus, no trained model. {@link GatedModel} answers each image
  * with its first pixel value (so answers can be matched to requests) and can hold batches on a gate to
  * keep lanes busy.
  */
+@Tag("unit")
 class BatcherTest {
   private static final long FAR = TimeUnit.SECONDS.toNanos(30);
   private Batcher batcher;
