@@ -4,6 +4,8 @@ package cifarserve;
 public final class Addresses {
   /** Request: an {@link cifarserve.inference.ImageBatch} buffer; reply: class probabilities. */
   public static final String INFER = "cifar.inference";
+  /** Header of an {@link #INFER} request: ms left of its deadline, which started when its body arrived. */
+  public static final String DEADLINE_MS_HEADER = "cifar-deadline-ms";
   /** Request (local): the loaded model's metadata; fails 503 while none is loaded. */
   public static final String MODEL_INFO = "cifar.model.info";
   /** Publish (local): metadata of the model just swapped in by this node's inference verticle. */

@@ -18,6 +18,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -44,12 +45,13 @@ final class InferenceHandlers {
 
   /** POST /v1/classify. */
   void classify(RoutingContext ctx) {
+    long received = System.nanoTime();
     String contentType = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
     Buffer body = ctx.body().buffer();
     Callable<ImageBatch> decode = () -> InferenceRequests.classifyBody(contentType, body, maxImagePixels);
     // A raw record is copied here (~1 µs); the hop to a worker and back would cost two thread wake-ups.
     (InferenceRequests.isRawRecord(contentType) ? decodeHere(decode) : decodeOffLoop(decode))
-        .compose(this::predict)
+        .compose(images -> predict(images, received))
         .onSuccess(result -> {
           float[] probabilities = result.rows()[0];
           int index = Predictions.argMax(probabilities);
@@ -64,9 +66,10 @@ final class InferenceHandlers {
 
   /** POST /v2/models/cifar10-cnn/infer (Open Inference Protocol v2). */
   void infer(RoutingContext ctx) {
+    long received = System.nanoTime();
     Buffer body = ctx.body().buffer();
     decodeOffLoop(() -> InferenceRequests.openInferenceBody(body, maxQueuedImages))
-        .compose(request -> predict(request.images()).map(result -> new IdentifiedPrediction(request, result)))
+        .compose(request -> predict(request.images(), received).map(result -> new IdentifiedPrediction(request, result)))
         .onSuccess(identified -> {
           String id = identified.request().id();
           Prediction result = identified.prediction();
@@ -103,15 +106,24 @@ final class InferenceHandlers {
   private record IdentifiedPrediction(InferenceRequests.OpenInferenceRequest request, Prediction prediction) {
   }
 
-  private Future<Prediction> predict(ImageBatch images) {
+  /**
+   * The inference timeout runs from {@code receivedNanos}, when the body had arrived: time spent waiting
+   * for a decoder counts, so an answer never comes later than the timeout after that (overload included).
+   */
+  private Future<Prediction> predict(ImageBatch images, long receivedNanos) {
     if (!modelLoaded.getAsBoolean()) {
       return Future.failedFuture(new ApiError(503, "no model is loaded yet"));
+    }
+    long remainingMs = inferenceTimeoutMs - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - receivedNanos);
+    if (remainingMs <= 0) {
+      return Future.failedFuture(new ApiError(503, "server busy: the request waited past its " + inferenceTimeoutMs
+          + " ms deadline before inference"));
     }
     // Always to this node's inference verticle, which hands the request to the cluster when it is busy
     // (cifarserve.cluster.ClusterDispatch); a node that cannot be reached there never sees it.
     // The images go as they are (LocalCodec): nothing is serialized unless the request spills.
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(inferenceTimeoutMs).setLocalOnly(true)
-        .setCodecName(LocalCodec.IMAGES.name());
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(remainingMs).setLocalOnly(true)
+        .setCodecName(LocalCodec.IMAGES.name()).addHeader(Addresses.DEADLINE_MS_HEADER, Long.toString(remainingMs));
     return vertx.eventBus().<Batcher.Result>request(Addresses.INFER, images, options)
         .map(reply -> new Prediction(reply.body().version(), reply.body().probabilities()))
         .recover(e -> Future.failedFuture(toApiError(e)));

@@ -196,7 +196,7 @@ public final class InferenceVerticle extends VerticleBase {
     if (current == null) {
       return;
     }
-    long deadline = System.nanoTime() + timeoutNanos;
+    long deadline = System.nanoTime() + Math.min(timeoutNanos, remainingNanos(message));
     if (!cluster.shouldSpill(batcher.load(), images.count())) {
       enqueue(message, images, deadline, true);
       return;
@@ -215,6 +215,12 @@ public final class InferenceVerticle extends VerticleBase {
         message.fail(failure.failureCode(), failure.getMessage());
       }
     });
+  }
+
+  /** What is left of the request's deadline, which the HTTP side started when its body arrived. */
+  private static long remainingNanos(Message<?> message) {
+    String ms = message.headers().get(Addresses.DEADLINE_MS_HEADER);
+    return ms == null ? Long.MAX_VALUE : TimeUnit.MILLISECONDS.toNanos(Long.parseLong(ms));
   }
 
   /** A request handed over by a node of the cluster (possibly this one), in the wire format: always runs here. */
