@@ -8,6 +8,7 @@ cd "$(dirname "$0")"
 need_apt=()
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)   # bench/reliability.sh's port picker and report
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi
@@ -17,6 +18,11 @@ mvn -B verify
 
 echo "== Fuzzing: each parser target of ParsingFuzzTest mutated by Jazzer for 8 s (mvn verify replayed its corpus)"
 verticles/serving/src/test/fuzz.sh 8
+
+echo "== Reliability: 10x overload, recovery, 1-minute soak, the function's memory budget (bench/reliability.sh --ci)"
+# exits non-zero if a request is lost, the queue passes its bound, accepted p99 passes the timeout,
+# recovery fails or the soak grows; figures into target/reliability/
+bench/reliability.sh --ci
 
 echo "== EC2: CloudFormation, systemd unit, Hazelcast configs"
 mvn -B -f ec2/template-test/pom.xml test
