@@ -19,6 +19,8 @@
 #   6. openfaas/Dockerfile builds (on a stand-in for eclipse-temurin:17-jre) and its image serves
 #   7. what the build-time work buys: 3 cold starts without the AppCDS archive, and 2 with the plain
 #      function jar (ONNX Runtime extracting its native library into /tmp at start); skipped with COMPARE_EXTRACT=0
+#   8. memory under 30 s of sustained load at the 4 GiB limit with Native Memory Tracking: cgroup peak,
+#      JVM RSS high-water mark, NMT's committed total at exit
 # Figures go to openfaas/target/container-test.json. Exit status 0 only if every check passed.
 # If dockerd cannot start, this fails loudly (it never skips).
 set -uo pipefail
@@ -493,6 +495,42 @@ else
   say "comparisons skipped (COMPARE_EXTRACT=0)"
 fi
 
+# ---------------------------------------------------------------- 8. memory under sustained load, NMT
+# The image's own entrypoint plus Native Memory Tracking (summary printed at exit): 30 s of keep-alive
+# classifications over 8 connections at its 2 CPU / 4 GiB limit; the cgroup's and the JVM's peaks and
+# NMT's committed total show how far below the limit the process stays.
+mapfile -t ENTRY < <(docker image inspect -f '{{range .Config.Entrypoint}}{{println .}}{{end}}' "$IMAGE" | sed '/^$/d')
+MEM_JSON=null
+c=$(run_fn --entrypoint "${ENTRY[0]}" -- -XX:NativeMemoryTracking=summary -XX:+UnlockDiagnosticVMOptions \
+  -XX:+PrintNMTStatistics "${ENTRY[@]:1}") || fail "memory under load: docker run"
+if [[ -n ${c:-} ]] && wait_for "$c" /_/ready 200 120; then
+  LOAD_JSON=$OUT/loadtest-memory.json
+  timeout 120 java -jar "$LOADTEST_JAR" -q -k -c 8 -t 30s -n 2000000 -s 30 --container "$c" --idle-before 0s --idle-after 0s \
+    -p "$REC0" -T application/octet-stream --json "$LOAD_JSON" "$BASE/v1/classify" > "$OUT/loadtest-memory.txt" 2>&1
+  pid=$(pid_of "$c")
+  HWM_MIB=$(awk '/^VmHWM/ {print int($2 / 1024)}' "/proc/$pid/status")
+  if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+    cg=$(awk -F: '$1 == "0" {print $3}' "/proc/$pid/cgroup"); peak=$(cat "/sys/fs/cgroup$cg/memory.peak" 2> /dev/null)
+  else
+    cg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' "/proc/$pid/cgroup"); peak=$(cat "/sys/fs/cgroup/memory$cg/memory.max_usage_in_bytes" 2> /dev/null)
+  fi
+  CG_PEAK_MIB=$(( ${peak:-0} / 1048576 ))
+  stop_fn "$c" > /dev/null
+  # "Total: reserved=N, committed=N" in bytes at exit (KB/MB suffixed when a scale is given)
+  NMT_MIB=$(docker logs "$c" 2>&1 | awk -F'committed=' '/^Total: reserved=/ { v = $2 + 0; u = $2; sub(/^[0-9]+/, "", u)
+    m = (u ~ /^KB/) ? 1024 : (u ~ /^MB/) ? 1048576 : (u ~ /^GB/) ? 1073741824 : 1; print int(v * m / 1048576); exit }')
+  NMT_MIB=${NMT_MIB:-0}
+  read -r SENT OK_200 < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["requests"]["sent"], r["requests"]["statusCodes"].get("200", 0))' "$LOAD_JSON" 2> /dev/null || echo "0 0")
+  say "memory under load (30 s, 8 connections, $OK_200 of $SENT answered 200): cgroup peak $CG_PEAK_MIB MiB, JVM RSS high-water $HWM_MIB MiB, NMT committed at exit $NMT_MIB MiB, of a 4096 MiB limit"
+  check "memory under sustained load: every request 200 ($OK_200/$SENT), NMT summary printed, cgroup peak $CG_PEAK_MIB MiB < 4096" \
+    bash -c '(( $0 > 0 && $0 == $1 && $2 > 0 && $3 > 0 && $3 < 4096 ))' "$SENT" "$OK_200" "$NMT_MIB" "$CG_PEAK_MIB"
+  MEM_JSON="{\"requests\": $SENT, \"ok\": $OK_200, \"cgroupPeakMiB\": $CG_PEAK_MIB, \"jvmRssHighWaterMiB\": ${HWM_MIB:-null}, \"nmtCommittedAtExitMiB\": $NMT_MIB, \"limitMiB\": 4096}"
+  docker rm "$c" > /dev/null
+else
+  fail "memory under load: the NMT-enabled function never became ready"
+  [[ -n ${c:-} ]] && { stop_fn "$c" 5 > /dev/null; docker rm "$c" > /dev/null; }
+fi
+
 # ---------------------------------------------------------------- figures
 IDLE_CG=${IDLE_MEM% *}; IDLE_RSS=${IDLE_MEM#* }
 cat > "$RESULTS" <<EOF
@@ -518,6 +556,7 @@ cat > "$RESULTS" <<EOF
   "burstDuringStop": {"total": $TOTAL, "ok": $OK, "okAfterSigterm": $OK_AFTER, "refusedCleanly": $REFUSED, "broken": $BROKEN, "exitCode": $BURST_EXIT},
   "withoutAppCds": $NO_APPCDS_JSON,
   "fatJarExtractingAtStart": $FAT_JSON,
+  "memoryUnderLoad": $MEM_JSON,
   "checks": {"passed": $PASSED, "failed": $FAILED}
 }
 EOF
