@@ -7,22 +7,35 @@ import io.vertx.core.json.JsonObject;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 import javax.imageio.ImageIO;
 
 /**
  * Bad requests the service must refuse with a 4xx JSON error, built in code from one real CIFAR-10
- * image (so a case is readable next to its bytes, and nothing binary is committed). Limits assumed:
- * {@link HostileInputTest}'s server config.
+ * image (so a case is readable next to its bytes) and kept as files under test resources
+ * ({@link #RESOURCES}: one gzipped raw request per case, listed with its expected answer in
+ * {@code index.tsv}), which is what {@link HostileInputTest} replays; a case can be added as a file alone.
+ * Limits assumed: {@link HostileInputTest}'s server config.
  */
 final class HostileCorpus {
+  /** The corpus on the class path: index.tsv (file, status, error fragment or empty, case name) and the files. */
+  static final String RESOURCES = "/cifarserve/http/hostile/";
+  /** Where {@link #write} puts the files, relative to the verticles module. */
+  static final String SOURCE_DIR = "src/test/resources" + RESOURCES;
   static final String CLASSIFY = "/v1/classify";
   static final String INFER = "/v2/models/cifar10-cnn/infer";
   static final String JSON = "application/json";
@@ -58,6 +71,48 @@ final class HostileCorpus {
     openInference();
     pathsAndMethods();
     return List.copyOf(cases);
+  }
+
+  /** The corpus as kept in files (index order). */
+  static List<Case> fromResources() throws IOException {
+    List<Case> kept = new ArrayList<>();
+    try (InputStream index = HostileCorpus.class.getResourceAsStream(RESOURCES + "index.tsv")) {
+      if (index == null) {
+        throw new IOException("no " + RESOURCES + "index.tsv on the test class path");
+      }
+      for (String line : new String(index.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+        if (line.isBlank() || line.startsWith("#")) {
+          continue;
+        }
+        String[] f = line.split("\t", 4);
+        try (InputStream in = HostileCorpus.class.getResourceAsStream(RESOURCES + f[0])) {
+          if (in == null) {
+            throw new IOException("index.tsv names " + f[0] + ", which is missing");
+          }
+          kept.add(new Case(f[3], new GZIPInputStream(in).readAllBytes(), Integer.parseInt(f[1]),
+              f[2].isEmpty() ? null : f[2]));
+        }
+      }
+    }
+    return kept;
+  }
+
+  /** Writes {@code cases} as the kept corpus into {@code dir} (index.tsv plus one .http.gz per case). */
+  static void write(List<Case> cases, Path dir) throws IOException {
+    Files.createDirectories(dir);
+    StringBuilder index = new StringBuilder("# file\tstatus\terror fragment (empty: any)\tcase; written by"
+        + " HostileInputTest with -Dhostile.corpus.write=true from HostileCorpus\n");
+    for (int i = 0; i < cases.size(); i++) {
+      Case c = cases.get(i);
+      String file = String.format(Locale.ROOT, "%03d-%s.http.gz", i + 1,
+          c.name().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-|-$", ""));
+      try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(dir.resolve(file)))) {
+        out.write(c.request());
+      }
+      index.append(file).append('\t').append(c.status()).append('\t').append(c.fragment() == null ? "" : c.fragment())
+          .append('\t').append(c.name()).append('\n');
+    }
+    Files.writeString(dir.resolve("index.tsv"), index);
   }
 
   private void add(String name, byte[] request, int status, String fragment) {

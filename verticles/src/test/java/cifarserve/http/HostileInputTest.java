@@ -7,11 +7,15 @@ import cifarserve.TestModels;
 import cifarserve.TestServers;
 import cifarserve.Server;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -61,8 +65,35 @@ class HostileInputTest {
     TestServers.await(server.vertx().close());
   }
 
-  static List<HostileCorpus.Case> corpus() {
+  /** The corpus as kept in files under test resources: what is replayed. */
+  static List<HostileCorpus.Case> corpus() throws IOException {
+    return HostileCorpus.fromResources();
+  }
+
+  static List<HostileCorpus.Case> generated() {
     return new HostileCorpus(TestData.testImages().image(0), BODY_LIMIT, QUEUE_CAPACITY).all();
+  }
+
+  /**
+   * Every case the generator builds is kept, byte for byte, in the files (which may hold more, added by
+   * hand). {@code -Dhostile.corpus.write=true} rewrites them from the generator instead.
+   */
+  @Test
+  void theKeptCorpusFilesHoldEveryGeneratedCase() throws IOException {
+    if (Boolean.getBoolean("hostile.corpus.write")) {
+      HostileCorpus.write(generated(), Path.of(HostileCorpus.SOURCE_DIR));
+      return;
+    }
+    Map<String, HostileCorpus.Case> kept = new HashMap<>();
+    HostileCorpus.fromResources().forEach(c -> kept.put(c.name(), c));
+    assertThat(kept).hasSizeGreaterThanOrEqualTo(60);
+    for (HostileCorpus.Case made : generated()) {
+      HostileCorpus.Case file = kept.get(made.name());
+      assertThat(file).as("kept file for '%s' (rewrite with -Dhostile.corpus.write=true)", made.name()).isNotNull();
+      assertThat(file.request()).as(made.name()).isEqualTo(made.request());
+      assertThat(file.status()).as(made.name()).isEqualTo(made.status());
+      assertThat(file.fragment()).as(made.name()).isEqualTo(made.fragment());
+    }
   }
 
   static JsonObject classify(int image) throws Exception {
