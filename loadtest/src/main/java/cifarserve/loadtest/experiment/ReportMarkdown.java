@@ -56,8 +56,8 @@ final class ReportMarkdown {
           .append(r.spread("alwaysOn", "phase." + phase).format("%.2f")).append(" |\n");
     }
     md.append("\n`processStart` and `main` are the service's own marks, logged once it listens (epoch ms of the"
-        + " process start from /proc, 10 ms ticks, and of its main's first statement; same host clock):"
-        + " `containerStart` to `processStart` is the runtime's exec, `processStart` to `main` the JVM's own start-up."
+        + " JVM's start and of its main's first statement; same host clock): `containerStart` to `processStart` is"
+        + " the runtime's exec, `processStart` to `main` the JVM's own start-up."
         + " `httpLive` is the first 200 from `/v2/health/live` (Vert.x and the HTTP server listening);"
         + " `modelLoaded` the first 200 from `/v2/health/ready`; `firstAnswer` the first 200 with a label for a real"
         + " CIFAR-10 test image.\n\n");
