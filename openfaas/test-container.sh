@@ -227,16 +227,21 @@ is_cat() {
 }
 stop_fn() { DOCKER_TIMEOUT=90 docker stop -t "${2:-30}" "$1" > /dev/null; docker inspect -f '{{.State.ExitCode}}' "$1"; }
 pid_of() { docker inspect -f '{{.State.Pid}}' "$1"; }
+# memory_stat PID V2FILE V1FILE: a file of the process's memory cgroup (v2 name, v1 name), in bytes
+memory_stat() {
+  local cg
+  if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+    cg=$(awk -F: '$1 == "0" {print $3}' "/proc/$1/cgroup"); cat "/sys/fs/cgroup$cg/$2" 2> /dev/null
+  else
+    cg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' "/proc/$1/cgroup"); cat "/sys/fs/cgroup/memory$cg/$3" 2> /dev/null
+  fi
+}
 # memory of a running container: cgroup usage (includes /tmp tmpfs pages) and the JVM's RSS, in MiB
 mem_of() {
-  local pid cg usage="" rss
+  local pid usage rss
   pid=$(pid_of "$1")
   rss=$(awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$pid/status")
-  if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
-    cg=$(awk -F: '$1 == "0" {print $3}' "/proc/$pid/cgroup"); usage=$(cat "/sys/fs/cgroup$cg/memory.current" 2> /dev/null)
-  else
-    cg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' "/proc/$pid/cgroup"); usage=$(cat "/sys/fs/cgroup/memory$cg/memory.usage_in_bytes" 2> /dev/null)
-  fi
+  usage=$(memory_stat "$pid" memory.current memory.usage_in_bytes)
   echo "${usage:+$((usage / 1048576))} $rss"
 }
 # CPU time the container has used so far, in ms (cgroup v1 cpuacct or v2 cpu.stat): a cold-start figure
@@ -509,11 +514,7 @@ if [[ -n ${c:-} ]] && wait_for "$c" /_/ready 200 120; then
     -p "$REC0" -T application/octet-stream --json "$LOAD_JSON" "$BASE/v1/classify" > "$OUT/loadtest-memory.txt" 2>&1
   pid=$(pid_of "$c")
   HWM_MIB=$(awk '/^VmHWM/ {print int($2 / 1024)}' "/proc/$pid/status")
-  if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
-    cg=$(awk -F: '$1 == "0" {print $3}' "/proc/$pid/cgroup"); peak=$(cat "/sys/fs/cgroup$cg/memory.peak" 2> /dev/null)
-  else
-    cg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' "/proc/$pid/cgroup"); peak=$(cat "/sys/fs/cgroup/memory$cg/memory.max_usage_in_bytes" 2> /dev/null)
-  fi
+  peak=$(memory_stat "$pid" memory.peak memory.max_usage_in_bytes)
   CG_PEAK_MIB=$(( ${peak:-0} / 1048576 ))
   stop_fn "$c" > /dev/null
   # "Total: reserved=N, committed=N" in bytes at exit (KB/MB suffixed when a scale is given)
