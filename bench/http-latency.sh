@@ -9,7 +9,7 @@
 #   JAR (env) = service fat jar (default verticles/target/cifar-serve.jar)
 #   LOADTEST_JAR (env) = load tester (default loadtest/target/cifar-loadtest.jar)
 #   SERVE_JVM_OPTS (env) = JVM options of the server (default: the bench's serving limits)
-#   -b: the in-process bench JSON (cifar-serve bench --json) to compare c=64 throughput with.
+#   -b: the in-process bench JSON (cifar-serve-bench.jar --json) to compare c=64 throughput with.
 # Each server first gets NJIT unmeasured requests at c=8 (JIT warm-up), then each measured run its own warm-up.
 # Writes OUT_DIR/http-<setting>-c2.json, -c64.json (full load-tester reports) and OUT_DIR/http-latency.json.
 set -euo pipefail

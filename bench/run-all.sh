@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Every figure of docs/performance.md in one go (~12 minutes on 2 quiet cores). Run it on a machine
 # that is otherwise idle: each JSON records the load average, but contention still skews the figures.
-# Usage: bench/run-all.sh [MODEL_DIR] [OUT_DIR]      (env JAR, CIFAR_DIR, SKIP_HTTP=1, SKIP_VARIANTS=1)
+# Usage: bench/run-all.sh [MODEL_DIR] [OUT_DIR]      (env JAR, BENCH_JAR, CIFAR_DIR, SKIP_HTTP=1, SKIP_VARIANTS=1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODELS=${1:-models}
 OUT=${2:-bench/results}
 JAR=$(readlink -f "${JAR:-verticles/target/cifar-serve.jar}")
+# The harness (verticles/bench); its manifest puts the node jar beside it on the class path.
+BENCH_JAR=$(readlink -f "${BENCH_JAR:-verticles/bench/target/cifar-serve-bench.jar}")
 source bench/env.sh
 CIFAR_DIR=$(cifar_dir)
 export CIFAR_DIR
@@ -15,7 +17,7 @@ export JAVA25=$J25
 SERVE_LIMITS="-Xmx512m -Dorg.bytedeco.javacpp.maxbytes=1g -Dorg.bytedeco.javacpp.maxphysicalbytes=2g"
 CDS_DIR=bench/cds
 mkdir -p "$OUT" "$CDS_DIR"
-bench() { java -jar "$JAR" bench --model-dir "$MODELS" --log-dir "$OUT/logs" "$@"; }
+bench() { java -jar "$BENCH_JAR" --model-dir "$MODELS" --log-dir "$OUT/logs" "$@"; }
 # The engine's chosen settings (docs/performance.md "Chosen configuration"), for every child JVM.
 ENGINE_ENV=(OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT=4)
 CHILD_ENV=()
@@ -25,13 +27,13 @@ echo "== 1. the engine with the chosen settings (OpenMP threads sleep when idle)
 bench "${CHILD_ENV[@]}" --json "$OUT/bench.json"
 
 echo "== 2. cold start, JDK 17 + AppCDS archive + C1 only"
-JAR=$JAR bench/make-cds.sh -j 17 -w serve -m "$MODELS" -o "$CDS_DIR"
+JAR=$JAR BENCH_JAR=$BENCH_JAR bench/make-cds.sh -j 17 -w serve -m "$MODELS" -o "$CDS_DIR"
 bench --only coldstart,servicestart "${CHILD_ENV[@]}" \
   --cold-jvm-arg=-XX:SharedArchiveFile="$(readlink -f $CDS_DIR)/cifar-serve-serve-jdk17.jsa" \
   --cold-jvm-arg=-XX:TieredStopAtLevel=1 --json "$OUT/bench-cold-jdk17-cds-c1.json"
 
 echo "== 3. cold start, JDK 25 + AOT cache + C1 only"
-JAR=$JAR bench/make-cds.sh -j 25 -w serve -m "$MODELS" -o "$CDS_DIR"
+JAR=$JAR BENCH_JAR=$BENCH_JAR bench/make-cds.sh -j 25 -w serve -m "$MODELS" -o "$CDS_DIR"
 bench --only coldstart,servicestart "${CHILD_ENV[@]}" --cold-java "$J25" \
   --cold-jvm-arg=--enable-native-access=ALL-UNNAMED \
   --cold-jvm-arg=-XX:AOTCache="$(readlink -f $CDS_DIR)/cifar-serve-serve-jdk25.aot" \

@@ -1,4 +1,4 @@
-package cifarserve.cli;
+package cifarserve.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

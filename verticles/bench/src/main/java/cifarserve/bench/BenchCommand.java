@@ -1,7 +1,6 @@
-package cifarserve.cli;
+package cifarserve.bench;
 
-import cifarserve.bench.Benchmark;
-import cifarserve.bench.ReportTable;
+import cifarserve.cli.Cli;
 import cifarserve.config.ServiceConfig;
 import cifarserve.data.CifarDataset;
 import cifarserve.data.Datasets;
@@ -16,14 +15,19 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "cifar-serve-bench", mixinStandardHelpOptions = true,
     description = {"Measure the engine: training images/s, in-process inference latency and batched throughput,"
         + " cold-start phases and memory, each part in a fresh JVM. Prints a table; --json writes every figure.",
         "A benchmark, not a test: run it on a quiet machine (the load average is recorded with every figure)."})
 public final class BenchCommand implements Callable<Integer> {
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new BenchCommand()).execute(args));
+  }
+
   @Option(names = "--quick", description = "fewer windows and runs (under 2 minutes)")
   boolean quick;
 
@@ -118,7 +122,7 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   private String commandLine() {
-    List<String> parts = new ArrayList<>(List.of("java", "-jar", "cifar-serve.jar", "bench"));
+    List<String> parts = new ArrayList<>(List.of("java", "-jar", "cifar-serve-bench.jar"));
     if (quick) {
       parts.add("--quick");
     }

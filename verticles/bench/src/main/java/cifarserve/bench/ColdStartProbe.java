@@ -21,7 +21,7 @@ import java.util.Map;
  * process spawned (the parent's clock, passed in) → JVM created (the runtime's start time, ms) →
  * {@code main} entered → engine ready (ONNX Runtime's native library loaded, environment created) →
  * model loaded (SHA-256 checked, session created) → first prediction done. Run it as
- * {@code java -cp cifar-serve.jar cifarserve.bench.ColdStartProbe modelDir=DIR [cifarDir=DIR]}.
+ * {@code java -cp cifar-serve-bench.jar cifarserve.bench.ColdStartProbe modelDir=DIR [cifarDir=DIR]}.
  */
 public final class ColdStartProbe {
   private ColdStartProbe() {

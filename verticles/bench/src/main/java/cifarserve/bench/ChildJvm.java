@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs one probe in a fresh JVM ({@code java <jvmArgs> -cp <this jar> <probe class> key=value...}),
+ * Runs one probe in a fresh JVM ({@code java <jvmArgs> -cp <bench jar> <probe class> key=value...}),
  * bounded in time, and returns the JSON result it prints. While it runs, its resident set is read from
  * /proc/PID/status every 50 ms, so the peak (VmHWM) is known even if the child could not report it.
  */
@@ -41,9 +41,21 @@ final class ChildJvm {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
-  /** The class path this process runs from: the fat jar under {@code java -jar}. */
+  /**
+   * The class path this process runs from: under {@code java -jar cifar-serve-bench.jar}, the bench jar,
+   * whose manifest adds the node's fat jar.
+   */
   static String classPath() {
     return System.getProperty("java.class.path");
+  }
+
+  /** The node's jar (the one holding {@code cifarserve.Main}): what {@code serve} is started from, as deployed. */
+  static String nodeJar() {
+    try {
+      return Path.of(cifarserve.Main.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalStateException("cannot locate the node jar", e);
+    }
   }
 
   List<String> command(Class<?> probe, List<String> args) {

@@ -62,7 +62,7 @@ final class ServiceColdStart {
     }
     List<String> command = new ArrayList<>(List.of(javaBinary));
     command.addAll(jvmArgs);
-    command.addAll(List.of("-jar", ChildJvm.classPath(), "serve"));
+    command.addAll(List.of("-jar", ChildJvm.nodeJar(), "serve"));
     return new JsonObject().put("runs", runs).put("command", String.join(" ", command))
         .put("phasesMedian", medians).put("perRun", perRun)
         .put("note", "polled every " + POLL_MS + " ms from the benchmark process (resolution ~" + POLL_MS + " ms)");
@@ -75,7 +75,7 @@ final class ServiceColdStart {
     }
     List<String> command = new ArrayList<>(List.of(javaBinary));
     command.addAll(jvmArgs);
-    command.addAll(List.of("-jar", ChildJvm.classPath(), "serve"));
+    command.addAll(List.of("-jar", ChildJvm.nodeJar(), "serve"));
     Files.createDirectories(logDir);
     Path log = Files.createTempFile(logDir, "serve-", ".log");
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
