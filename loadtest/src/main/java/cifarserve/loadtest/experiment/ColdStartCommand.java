@@ -34,8 +34,8 @@ public final class ColdStartCommand implements Callable<Integer> {
   int variantRepeat;
   @Mixin
   DockerOptions dockerOptions;
-  @Option(names = "--plain-jar", paramLabel = "JAR", description = {"The function's jar as Maven builds it, for the variant that",
-      "extracts its natives at start. Default: the one build-image.sh used (openfaas/target/jar-path)."})
+  @Option(names = "--plain-jar", paramLabel = "JAR", description = "The function's jar as Maven builds it, for the variant that extracts its natives at start."
+      + " Default: the one build-image.sh used (openfaas/target/jar-path).")
   Path plainJar;
   @Option(names = "--json", paramLabel = "FILE", defaultValue = "openfaas/target/coldstart.json", description = "Default: ${DEFAULT-VALUE}")
   Path json;
@@ -137,9 +137,9 @@ public final class ColdStartCommand implements Callable<Integer> {
   }
 
   private static String summary(Map<String, List<Double>> byFigure) {
-    StringBuilder b = new StringBuilder();
-    byFigure.forEach((figure, values) -> b.append(figure).append(' ').append(Spread.of(values).format("%.2f")).append("; "));
-    return b.toString();
+    List<String> parts = new ArrayList<>();
+    byFigure.forEach((figure, values) -> parts.add(figure + " " + Spread.of(values).format("%.2f")));
+    return String.join("; ", parts);
   }
 
   private static double orNaN(Double v) {
