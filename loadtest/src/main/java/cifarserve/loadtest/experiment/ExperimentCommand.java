@@ -144,9 +144,11 @@ public final class ExperimentCommand implements Callable<Integer> {
     for (String key : Report.FUNCTION_KEYS) {
       b.append(String.format(Locale.ROOT, "  %-22s %32s |%n", key, r.spread("function", key).format("%.2f")));
     }
-    b.append("  ab vs cifar-loadtest mean (ms): function ").append(r.spread("function", "abMeanMs").format("%.1f")).append(" vs ")
-        .append(r.spread("function", "loadtestMeanMs").format("%.1f")).append("; node ").append(r.spread("alwaysOn", "abMeanMs").format("%.1f"))
-        .append(" vs ").append(r.spread("alwaysOn", "loadtestMeanMs").format("%.1f")).append('\n');
+    b.append("  ab vs cifar-loadtest latency mean (ms), ").append(ExperimentRun.CROSS_CHECK_LONG_REQUESTS)
+        .append(" requests: function ").append(r.spread("function", "abLongMeanMs").format("%.1f")).append(" vs ")
+        .append(r.spread("function", "loadtestLongMeanMs").format("%.1f")).append("; node ")
+        .append(r.spread("alwaysOn", "abLongMeanMs").format("%.1f")).append(" vs ")
+        .append(r.spread("alwaysOn", "loadtestLongMeanMs").format("%.1f")).append('\n');
     b.append("  break-even (CPU): ").append(report.getJsonObject("breakEven").getValue("cpuCrossingRequestsPerS")).append(" requests/s\n");
     return b.toString();
   }
