@@ -23,7 +23,7 @@ OUT=bench/cds
 CP=""
 source bench/env.sh
 CIFAR_DIR=$(cifar_dir)
-JVM_OPTS=${SERVE_JVM_OPTS:--Xmx512m -Dorg.bytedeco.javacpp.maxbytes=1g -Dorg.bytedeco.javacpp.maxphysicalbytes=2g}
+JVM_OPTS=${SERVE_JVM_OPTS:-$SERVE_JVM_LIMITS}
 PORT=18095
 while [ $# -gt 0 ]; do
   case "$1" in

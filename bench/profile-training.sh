@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 BENCH_JAR=${BENCH_JAR:-verticles/bench/target/cifar-serve-bench.jar}
 source bench/env.sh
 CIFAR_DIR=$(cifar_dir)
-TRAIN_JVM_OPTS=${TRAIN_JVM_OPTS:--Xmx1g -Dorg.bytedeco.javacpp.maxbytes=2g -Dorg.bytedeco.javacpp.maxphysicalbytes=3g}
+TRAIN_JVM_OPTS=${TRAIN_JVM_OPTS:-$TRAIN_JVM_LIMITS}
+export_engine_env
 ITERATIONS=${ITERATIONS:-6}
 OUT=${1:-bench/results}
 mkdir -p "$OUT"

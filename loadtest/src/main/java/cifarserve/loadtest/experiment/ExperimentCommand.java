@@ -1,5 +1,6 @@
 package cifarserve.loadtest.experiment;
 
+import cifarserve.common.ProcStats;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -7,9 +8,11 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -123,7 +126,7 @@ public final class ExperimentCommand implements Callable<Integer> {
     var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     return new JsonObject().put("cpus", Runtime.getRuntime().availableProcessors())
         .put("memoryMiB", os.getTotalMemorySize() / 1048576).put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
-        .put("java", System.getProperty("java.version")).put("loadAverageAtEnd", Files.readString(Path.of("/proc/loadavg")).trim());
+        .put("java", System.getProperty("java.version")).put("loadAverageAtEnd", Arrays.stream(ProcStats.loadAverage()).mapToObj(Double::toString).collect(Collectors.joining(" ")));
   }
 
   static String headline(Results r, JsonObject report) {

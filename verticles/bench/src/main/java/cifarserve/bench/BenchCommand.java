@@ -47,11 +47,11 @@ public final class BenchCommand implements Callable<Integer> {
   List<String> only;
 
   @Option(names = "--train-jvm-arg", paramLabel = "ARG", description = "JVM options of the training JVM, replacing "
-      + "the defaults (-Xmx1g, javacpp maxbytes 2g, maxphysicalbytes 3g); repeatable")
+      + "the defaults (TRAIN_JVM_LIMITS of conf/jvm.env); repeatable")
   List<String> trainJvmArgs;
 
   @Option(names = "--serve-jvm-arg", paramLabel = "ARG", description = "JVM options of the inference and cold-start "
-      + "JVMs, replacing the default (-Xmx512m); repeatable")
+      + "JVMs, replacing the defaults (SERVE_JVM_LIMITS of conf/jvm.env); repeatable")
   List<String> serveJvmArgs;
 
   @Option(names = "--cold-java", paramLabel = "JAVA", description = "java launcher for the cold-start JVMs "
@@ -66,7 +66,7 @@ public final class BenchCommand implements Callable<Integer> {
   int coldRuns;
 
   @Option(names = "--child-env", paramLabel = "NAME=VALUE", description = "environment of every child JVM on top "
-      + "of the deployed one (OMP_WAIT_POLICY=PASSIVE, OPENBLAS_THREAD_TIMEOUT=4), e.g. OMP_NUM_THREADS=2; repeatable")
+      + "of the deployed one (ENGINE_ENV of conf/jvm.env), e.g. OMP_NUM_THREADS=2; repeatable")
   Map<String, String> childEnv;
 
   @Option(names = "--bare-env", description = "child JVMs inherit only this shell's environment, without the "

@@ -25,19 +25,16 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * launches, watches /proc/PID/status, and assembles the JSON report.
  */
 public final class Benchmark {
-  /** Heap and off-heap limits of a training JVM (peak RSS is reported against them). */
-  public static final List<String> TRAIN_JVM_ARGS = List.of("-Xmx1g",
-      "-Dorg.bytedeco.javacpp.maxbytes=2g", "-Dorg.bytedeco.javacpp.maxphysicalbytes=3g");
-  /** Heap of a serving JVM (ONNX Runtime's memory is its own, outside the heap). */
-  public static final List<String> SERVE_JVM_ARGS = List.of("-Xmx512m");
+  /** Heap and off-heap limits of a training JVM (peak RSS is reported against them): conf/jvm.env. */
+  public static final List<String> TRAIN_JVM_ARGS = JvmEnv.words("TRAIN_JVM_LIMITS");
+  /** Limits of a serving JVM: conf/jvm.env. */
+  public static final List<String> SERVE_JVM_ARGS = JvmEnv.words("SERVE_JVM_LIMITS");
 
   /**
-   * The environment every deployment gives the engine (run.sh, the systemd unit, the function image):
-   * OpenMP and OpenBLAS threads sleep between ops. Child JVMs get it by default so the figures are what
-   * users get; {@code --bare-env} measures this shell's environment instead.
+   * The environment every deployment gives the engine (conf/jvm.env's ENGINE_ENV). Child JVMs get it by
+   * default so the figures are what users get; {@code --bare-env} measures this shell's environment instead.
    */
-  public static final Map<String, String> DEPLOYED_ENV = Map.of("OMP_WAIT_POLICY", "PASSIVE",
-      "OPENBLAS_THREAD_TIMEOUT", "4");
+  public static final Map<String, String> DEPLOYED_ENV = JvmEnv.engineEnv();
 
   /** The speed goals the report compares with (docs/performance.md). */
   static final double GOAL_TRAIN_IMAGES_PER_S = 1000;

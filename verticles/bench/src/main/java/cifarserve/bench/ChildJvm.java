@@ -1,5 +1,6 @@
 package cifarserve.bench;
 
+import cifarserve.common.ProcStats;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -95,10 +96,10 @@ final class ChildJvm {
     long last = -1;
     long deadline = started + timeout.toNanos();
     while (!process.waitFor(50, TimeUnit.MILLISECONDS)) {
-      long[] rss = ProbeSupport.rssAndPeakMb(pid);
-      if (rss[0] >= 0) {
-        last = rss[0];
-        peak = Math.max(peak, rss[1]);
+      ProcStats.Memory rss = ProcStats.memory(pid);
+      if (rss.rssBytes() >= 0) {
+        last = rss.rssMb();
+        peak = Math.max(peak, rss.peakMb());
       }
       if (System.nanoTime() > deadline) {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);

@@ -1,6 +1,7 @@
 package cifarserve.bench;
 
 import ai.onnxruntime.OrtEnvironment;
+import cifarserve.common.ProcStats;
 import cifarserve.data.CifarClasses;
 import cifarserve.data.CifarImages;
 import cifarserve.inference.Predictions;
@@ -121,17 +122,12 @@ public final class ColdStartProbe {
   }
 
   /**
-   * CPU time this process has used so far (user + system, all threads), in ms, from /proc/self/stat
-   * (10 ms ticks): cheap enough to read between phases, and telling on a shared machine.
+   * CPU time this process has used so far (user + system, all threads), in ms (10 ms ticks): cheap
+   * enough to read between phases, and telling on a shared machine.
    */
   static long cpuMillis() {
-    try {
-      String stat = Files.readString(Path.of("/proc/self/stat"));
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
-    } catch (Exception e) {
-      return -1;
-    }
+    double seconds = ProcStats.cpuSeconds("self");
+    return seconds < 0 ? -1 : Math.round(seconds * 1000);
   }
 
   static long micros(Instant instant) {

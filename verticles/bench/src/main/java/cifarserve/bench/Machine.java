@@ -1,6 +1,7 @@
 package cifarserve.bench;
 
 import cifarserve.BuildInfo;
+import cifarserve.common.ProcStats;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -17,16 +18,11 @@ public final class Machine {
   private Machine() {
   }
 
-  /** The 1-, 5- and 15-minute load averages from /proc/loadavg (empty when unavailable). */
+  /** The 1-, 5- and 15-minute load averages (empty when unavailable). */
   public static JsonArray loadAverage() {
     JsonArray out = new JsonArray();
-    try {
-      String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-      for (int i = 0; i < 3; i++) {
-        out.add(Double.parseDouble(fields[i]));
-      }
-    } catch (IOException | RuntimeException e) {
-      // not Linux: the figure is simply absent
+    for (double load : ProcStats.loadAverage()) {
+      out.add(load);
     }
     return out;
   }

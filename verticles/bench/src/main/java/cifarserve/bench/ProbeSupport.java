@@ -1,10 +1,8 @@
 package cifarserve.bench;
 
+import cifarserve.common.ProcStats;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -48,35 +46,13 @@ final class ProbeSupport {
     return -1;
   }
 
-  /** VmRSS / VmHWM (peak) of a process in MB from /proc/PID/status, or -1 when unreadable. */
-  static long[] rssAndPeakMb(String pid) {
-    long rss = -1;
-    long hwm = -1;
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc", pid, "status"))) {
-        if (line.startsWith("VmRSS:")) {
-          rss = kb(line) / 1024;
-        } else if (line.startsWith("VmHWM:")) {
-          hwm = kb(line) / 1024;
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // the process is gone (or not Linux)
-    }
-    return new long[] {rss, hwm};
-  }
-
-  private static long kb(String line) {
-    return Long.parseLong(line.replaceAll("[^0-9]", ""));
-  }
-
   /** This JVM's memory: resident set (now and peak) and Java heap. */
   static JsonObject memory() {
-    long[] self = rssAndPeakMb("self");
+    ProcStats.Memory self = ProcStats.memory("self");
     Runtime rt = Runtime.getRuntime();
     return new JsonObject()
-        .put("vmRssMb", self[0])
-        .put("vmHwmMb", self[1])
+        .put("vmRssMb", self.rssMb())
+        .put("vmHwmMb", self.peakMb())
         .put("heapUsedMb", (rt.totalMemory() - rt.freeMemory()) >> 20)
         .put("heapMaxMb", rt.maxMemory() >> 20);
   }

@@ -1,5 +1,6 @@
 package cifarserve.bench;
 
+import cifarserve.common.ProcStats;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -92,10 +93,9 @@ final class ServiceColdStart {
       long ready = poll(process, deadline, () -> get(base + "/v2/health/ready"));
       long first = poll(process, deadline, () -> classify(base + "/v1/classify", image));
       double[] v = {(live - spawned) / 1e6, (ready - live) / 1e6, (first - ready) / 1e6, (first - spawned) / 1e6};
-      long[] rss = ProbeSupport.rssAndPeakMb(Long.toString(process.pid()));
       perRun.add(new JsonObject().put("spawnToLiveMs", Samples.round(v[0], 1))
           .put("liveToReadyMs", Samples.round(v[1], 1)).put("readyToFirstPredictionMs", Samples.round(v[2], 1))
-          .put("totalMs", Samples.round(v[3], 1)).put("vmRssMb", rss[0])
+          .put("totalMs", Samples.round(v[3], 1)).put("vmRssMb", ProcStats.memory(Long.toString(process.pid())).rssMb())
           .put("loadAverage1m", Machine.loadAverage().getDouble(0)));
       return v;
     } finally {
