@@ -53,5 +53,8 @@ class DockerfileTest {
     }
     assertThat(tar.waitFor(1, TimeUnit.MINUTES)).isTrue();
     assertThat(tar.exitValue()).as("tar of the image tree").isZero();
+    Files.delete(meta.resolve("Dockerfile"));
+    Files.delete(meta.resolve(".dockerignore"));
+    Files.delete(meta);
   }
 }
