@@ -92,7 +92,7 @@ rm -rf "$OUT/defaults-check"; mkdir -p "$OUT/defaults-check"
 cmp -s "$OUT/defaults-check/default-config.json" "$DEFAULTS_SRC" \
   || die "$JAR carries a default-config.json that differs from $DEFAULTS_SRC: stale build output, run mvn clean package"
 rm -rf "$OUT/defaults-check"
-echo "$JAR" > "$OUT/jar-path.tmp"   # read by test-container.sh (comparison with the plain fat jar)
+echo "$JAR" > "$OUT/jar-path.tmp"   # read by cifar-loadtest coldstart (comparison with the plain jar)
 
 rm -rf "$OUT/rootfs" "$OUT/image" "$ARCHIVE"
 mv "$OUT/jar-path.tmp" "$OUT/jar-path"

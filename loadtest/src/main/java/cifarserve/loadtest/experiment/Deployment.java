@@ -10,19 +10,27 @@ import java.util.List;
 /**
  * How one side of the comparison runs: image and environment, under the same cgroup limits for both
  * (a t3.medium: 2 CPUs, 4 GiB). Host networking, so each container gets its own free ports.
+ * {@code options} (more {@code docker create} options) and {@code command} (arguments after the image)
+ * make the variants that {@code coldstart} compares; empty as deployed.
  */
-public record Deployment(String key, String title, String image, boolean clustered) {
+public record Deployment(String key, String title, String image, boolean clustered, List<String> options,
+    List<String> command) {
   public static final String CPUS = "2";
   public static final String MEMORY = "4g";
   public static final double CPU_COUNT = 2;
   public static final double MEMORY_MIB = 4096;
 
   public static Deployment function(String image) {
-    return new Deployment("function", "OpenFaaS function", image, false);
+    return new Deployment("function", "OpenFaaS function", image, false, List.of(), List.of());
   }
 
   public static Deployment alwaysOn(String image) {
-    return new Deployment("alwaysOn", "always-on node (ec2/)", image, true);
+    return new Deployment("alwaysOn", "always-on node (ec2/)", image, true, List.of(), List.of());
+  }
+
+  /** The same image run differently: extra docker options (e.g. --entrypoint, -v) and arguments after it. */
+  public Deployment variant(String variantKey, String variantTitle, List<String> extraOptions, List<String> arguments) {
+    return new Deployment(variantKey, variantTitle, image, clustered, List.copyOf(extraOptions), List.copyOf(arguments));
   }
 
   /**
@@ -49,7 +57,9 @@ public record Deployment(String key, String title, String image, boolean cluster
           "-e", "MODEL_DIR=/tmp/models", "-e", "TRAIN_ON_START=true", "-e", "TRAIN_LIMIT=" + trainLimit, "-e", "TEST_LIMIT=" + testLimit,
           "-e", "TRAIN_EPOCHS=" + epochs));
     }
+    args.addAll(options);
     args.add(image);
+    args.addAll(command);
     return args;
   }
 
