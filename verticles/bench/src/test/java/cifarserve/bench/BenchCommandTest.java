@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 /** The benchmark measures what users get: child JVMs inherit the deployed engine environment. */
+@Tag("unit")
 class BenchCommandTest {
   private static Map<String, String> childEnvironment(String... args) {
     BenchCommand command = new BenchCommand();
