@@ -23,7 +23,7 @@ SERVE_JVM_OPTS=${SERVE_JVM_OPTS:-$SERVE_JVM_LIMITS}
 export_engine_env
 CIFAR_DIR=$(cifar_dir)
 MODEL_DIR=models
-OUT=bench/results
+OUT=target/bench-results   # bench/results keeps only the runs docs/performance.md cites
 SETTINGS="32:2"
 PORT=18090
 FORMAT=raw

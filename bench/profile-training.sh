@@ -14,7 +14,7 @@ CIFAR_DIR=$(cifar_dir)
 TRAIN_JVM_OPTS=${TRAIN_JVM_OPTS:-$TRAIN_JVM_LIMITS}
 export_engine_env
 ITERATIONS=${ITERATIONS:-6}
-OUT=${1:-bench/results}
+OUT=${1:-target/bench-results}
 mkdir -p "$OUT"
 JFR_FILE=$OUT/training.jfr
 # shellcheck disable=SC2086

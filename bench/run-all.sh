@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODELS=${1:-models}
-OUT=${2:-bench/results}
+OUT=${2:-target/bench-results}   # copy the runs the docs cite into bench/results
 JAR=$(readlink -f "${JAR:-verticles/target/cifar-serve.jar}")
 # The harness (verticles/bench); its manifest puts the node jar beside it on the class path.
 BENCH_JAR=$(readlink -f "${BENCH_JAR:-verticles/bench/target/cifar-serve-bench.jar}")

@@ -43,8 +43,9 @@ public record Deployment(String key, String title, String image, boolean cluster
         "--cpus", CPUS, "--memory", MEMORY, "--memory-swap", MEMORY, "--read-only",
         "--tmpfs", "/tmp:exec,size=2g", "-e", "HTTP_PORT=" + httpPort, "-e", "HTTP_HOST=127.0.0.1"));
     if (clustered) {
-      // what ec2/cifar-serve.service sets with Environment=, paths moved into the image's layout
-      args.addAll(List.of("-e", "MODEL_DIR=/app/models", "-e", "OMP_WAIT_POLICY=PASSIVE", "-e", "OPENBLAS_THREAD_TIMEOUT=4",
+      // what ec2/cifar-serve.service sets with Environment=, paths moved into the image's layout; the engine
+      // environment (conf/jvm.env) is already in the image's Env, as build-image.sh writes it for both images
+      args.addAll(List.of("-e", "MODEL_DIR=/app/models",
           "-e", "CLUSTER_CONFIG=/app/conf/cluster-local.xml", "-e", "CLUSTER_NAME=experiment-" + name,
           "-e", "EVENTBUS_HOST=127.0.0.1", "-e", "EVENTBUS_PORT=" + freePort(), "-e", "TRAIN_ON_START=false"));
     }

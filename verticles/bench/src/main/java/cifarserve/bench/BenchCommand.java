@@ -103,7 +103,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (parent != null) {
           Files.createDirectories(parent);
         }
-        Files.writeString(json, report.encodePrettily() + "\n", StandardCharsets.UTF_8);
+        Files.writeString(json, portablePaths(report.encodePrettily()) + "\n", StandardCharsets.UTF_8);
         System.out.println("JSON: " + json);
       }
       return 0;
@@ -111,6 +111,16 @@ public final class BenchCommand implements Callable<Integer> {
       System.err.println("error: benchmark failed: " + Cli.describe(e));
       return 1;
     }
+  }
+
+  /**
+   * The report as it can be committed: the checkout and the folder of JDKs written as {@code $REPO} and
+   * {@code $JVM_DIR}, not as this machine lays them out.
+   */
+  static String portablePaths(String text) {
+    Path javaHome = Path.of(System.getProperty("java.home")).toAbsolutePath();
+    String jvmDir = javaHome.getParent() == null ? javaHome.toString() : javaHome.getParent().toString();
+    return text.replace(Path.of("").toAbsolutePath().toString(), "$REPO").replace(jvmDir + "/", "$JVM_DIR/");
   }
 
   Map<String, String> childEnvironment() {
