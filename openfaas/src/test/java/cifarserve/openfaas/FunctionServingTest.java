@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -68,6 +72,19 @@ class FunctionServingTest {
   @Test
   void idleMemoryStaysWithinBudget() {
     assertThat(idleCgroupMiB).isPositive().isLessThanOrEqualTo(MAX_IDLE_MIB);
+  }
+
+  /** build-image.sh unpacks the natives into the image: ONNX Runtime is mapped from /app/native, nothing from /tmp. */
+  @Test
+  void nativesAreMappedFromTheImageNotExtractedIntoTmp() throws Exception {
+    List<String> mapped = Files.readAllLines(Path.of("/proc/" + fn.pid() + "/maps")).stream()
+        .map(line -> line.split("\\s+", 6)).filter(f -> f.length == 6 && f[5].startsWith("/")).map(f -> f[5]).distinct().toList();
+    try (Stream<Path> tmp = Files.walk(fn.inside("/tmp"))) {
+      System.out.printf("[container] natives mapped: %s; /tmp holds: %s%n",
+          mapped.stream().filter(f -> f.startsWith("/app/native/")).toList(), tmp.map(Path::getFileName).toList());
+    }
+    assertThat(mapped).anyMatch(f -> f.startsWith("/app/native/libonnxruntime"));
+    assertThat(mapped).as("shared libraries mapped from /tmp").noneMatch(f -> f.startsWith("/tmp/") && f.matches(".*\\.so(\\.\\d+)*"));
   }
 
   /** The load tester's --container source reads the live container's CPU and memory through its cgroup. */
