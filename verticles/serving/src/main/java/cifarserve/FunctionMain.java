@@ -3,6 +3,8 @@ package cifarserve;
 import ai.onnxruntime.OrtEnvironment;
 import cifarserve.config.ServiceConfig;
 import cifarserve.config.ServiceSettings;
+import cifarserve.metrics.JvmMeters;
+import cifarserve.metrics.ServiceMetrics;
 import cifarserve.model.ArtifactStore;
 import cifarserve.model.ModelPreload;
 import io.vertx.core.Vertx;
@@ -47,9 +49,14 @@ public final class FunctionMain {
       ServiceSettings settings = ServiceSettings.of(ServiceConfig.load(conf));
       ServiceSettings.Inference inference = settings.inference();
       var model = preload.load(new ArtifactStore(settings.modelDir()), inference.lanes(), inference.threadsPerLane());
-      Vertx vertx = Vertx.builder().with(Server.vertxOptions()).build();
+      Vertx vertx = Vertx.builder().with(Server.vertxOptions(false)).build();
       Server server = Server.deploy(vertx, settings, model).toCompletionStage().toCompletableFuture()
           .get(5, TimeUnit.MINUTES);
+      // the JVM's meters once the first answer can be given (listening, model in or failed)
+      model.whenComplete((loaded, failure) -> vertx.executeBlocking(() -> {
+        JvmMeters.bindTo(ServiceMetrics.registry());
+        return null;
+      }));
       server.drainOnSignals();
       System.out.printf("cifar-serve function listening on port %d (started in %d ms)%n", server.port(),
           (System.nanoTime() - started) / 1_000_000);

@@ -27,9 +27,14 @@ public record Server(Vertx vertx, String httpDeployment, int port) {
 
   /** Vert.x options every deployment uses: Micrometer metrics with the Prometheus endpoint. */
   public static VertxOptions vertxOptions() {
+    return vertxOptions(true);
+  }
+
+  /** The same; without the JVM's meters when the caller binds them later ({@link cifarserve.metrics.JvmMeters}). */
+  public static VertxOptions vertxOptions(boolean jvmMeters) {
     return new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
         .setEnabled(true)
-        .setJvmMetricsEnabled(true)
+        .setJvmMetricsEnabled(jvmMeters)
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
   }
 
