@@ -25,8 +25,9 @@ Serving on http://$HOST:$PORT once ready. Try, from another terminal:
 Stop with Ctrl-C (in-flight requests are drained first).
 
 EOT
-# OpenMP and OpenBLAS threads sleep instead of spinning between ops: faster on 2 cores
-# (docs/performance.md).
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
-export OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}"
-exec java -Xmx1g -jar "$JAR" serve --conf conf/local.json
+# The engine environment (threads sleep between ops) and the node's heap, from their one home; a
+# setting already in the environment wins.
+source conf/jvm.env
+for kv in $ENGINE_ENV; do name=${kv%%=*}; export "$name=${!name:-${kv#*=}}"; done
+# shellcheck disable=SC2086 # the options are words
+exec java $NODE_JVM_LIMITS -jar "$JAR" serve --conf conf/local.json

@@ -27,14 +27,15 @@ bench/reliability.sh --ci
 echo "== EC2: CloudFormation, systemd unit, Hazelcast configs"
 mvn -B -f ec2/template-test/pom.xml test
 
-echo "== OpenFaaS: offline image build + container tests"
+# CIFAR-10: the copy the Maven tests fetched into .cache/cifar, unless CIFAR_DIR says otherwise
+[[ -n ${CIFAR_DIR:-} ]] || CIFAR_DIR=$PWD/.cache/cifar/cifar-10-batches-bin
+[[ -d $CIFAR_DIR ]] || CIFAR_DIR=$HOME/.cache/cifar-serve/cifar-10/cifar-10-batches-bin
+
+echo "== OpenFaaS: offline image build + container tests (JUnit, openfaas/pom.xml, own dockerd)"
 openfaas/build-image.sh
-openfaas/test-container.sh
+CIFAR_DIR=$CIFAR_DIR openfaas/container-tests.sh
 
 echo "== The study's comparison: experiment --quick (function vs always-on node, in containers)"
 # exits non-zero if Docker is missing, a deployment never becomes ready, or any report cell is empty
 ec2/build-node-image.sh
-# CIFAR-10: the copy the Maven tests fetched into .cache/cifar, unless CIFAR_DIR says otherwise
-[[ -n ${CIFAR_DIR:-} ]] || CIFAR_DIR=$PWD/.cache/cifar/cifar-10-batches-bin
-[[ -d $CIFAR_DIR ]] || CIFAR_DIR=$HOME/.cache/cifar-serve/cifar-10/cifar-10-batches-bin
 CIFAR_DIR=$CIFAR_DIR java -jar loadtest/target/cifar-loadtest.jar experiment --quick --out "${EXPERIMENT_OUT:-target/experiment-quick}"

@@ -1,5 +1,24 @@
+# shellcheck shell=bash
 # Sourced by the bench scripts: where this machine keeps CIFAR-10 and its JDKs, found from the
-# environment rather than written into the scripts (every machine lays them out differently).
+# environment rather than written into the scripts (every machine lays them out differently); the
+# engine environment and JVM limits (conf/jvm.env); and the /proc readings the scripts take.
+
+# shellcheck source=../conf/jvm.env
+source "$(dirname "${BASH_SOURCE[0]}")/../conf/jvm.env"
+
+# Exports conf/jvm.env's engine environment (what every deployment sets), keeping a value the caller set.
+export_engine_env() {
+  local kv name
+  for kv in $ENGINE_ENV; do name=${kv%%=*}; export "$name=${!name:-${kv#*=}}"; done
+}
+
+# A field of /proc/PID/status as the kernel writes it (kB for VmRSS and VmHWM, a count for Threads), or -1
+# once the process is gone; proc_mb: a kB field in MB.
+proc_status() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null || echo -1; }
+proc_mb() { local kb; kb=$(proc_status "$1" "$2"); echo $((kb < 0 ? -1 : kb / 1024)); }
+
+# The 1-, 5- and 15-minute load averages, comma-separated.
+load_average() { cut -d' ' -f1-3 /proc/loadavg | tr ' ' ','; }
 
 # CIFAR_DIR if set, else the service's own cache (what `cifar-serve data` fetches into).
 cifar_dir() {

@@ -8,8 +8,9 @@
 #                              [-b BENCH_JSON] [--quick]
 #   JAR (env) = service fat jar (default verticles/target/cifar-serve.jar)
 #   LOADTEST_JAR (env) = load tester (default loadtest/target/cifar-loadtest.jar)
-#   SERVE_JVM_OPTS (env) = JVM options of the server (default: the bench's serving limits)
-#   -b: the in-process bench JSON (cifar-serve bench --json) to compare c=64 throughput with.
+#   SERVE_JVM_OPTS (env) = JVM options of the server (default: SERVE_JVM_LIMITS of conf/jvm.env)
+#   The server gets the deployed engine environment (conf/jvm.env's ENGINE_ENV) unless the caller sets it.
+#   -b: the in-process bench JSON (cifar-serve-bench.jar --json) to compare c=64 throughput with.
 # Each server first gets NJIT unmeasured requests at c=8 (JIT warm-up), then each measured run its own warm-up.
 # Writes OUT_DIR/http-<setting>-c2.json, -c64.json (full load-tester reports) and OUT_DIR/http-latency.json.
 set -euo pipefail
@@ -17,11 +18,12 @@ cd "$(dirname "$0")/.."
 
 JAR=${JAR:-verticles/target/cifar-serve.jar}
 LOADTEST_JAR=${LOADTEST_JAR:-loadtest/target/cifar-loadtest.jar}
-SERVE_JVM_OPTS=${SERVE_JVM_OPTS:--Xmx512m -Dorg.bytedeco.javacpp.maxbytes=1g -Dorg.bytedeco.javacpp.maxphysicalbytes=2g}
 source bench/env.sh
+SERVE_JVM_OPTS=${SERVE_JVM_OPTS:-$SERVE_JVM_LIMITS}
+export_engine_env
 CIFAR_DIR=$(cifar_dir)
 MODEL_DIR=models
-OUT=bench/results
+OUT=target/bench-results   # bench/results keeps only the runs docs/performance.md cites
 SETTINGS="32:2"
 PORT=18090
 FORMAT=raw
@@ -67,10 +69,6 @@ stop_server() {
 }
 trap stop_server EXIT
 
-loadavg() { cut -d' ' -f1-3 /proc/loadavg | tr ' ' ','; }
-rss_mb() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$1/status" 2>/dev/null || echo -1; }
-hwm_mb() { awk '/VmHWM/ {print int($2/1024)}' "/proc/$1/status" 2>/dev/null || echo -1; }
-
 summary="[]"
 # loadtest ARGS...: the load tester with the options every run shares (common=(...), set per server)
 # shellcheck disable=SC2086
@@ -100,15 +98,15 @@ for setting in $SETTINGS; do
   # request path first. A fresh JVM answers its first ~1,000 requests ~2x slower (measured:
   # c=1 p50 9.3 ms over the first 1,100, 5.5 ms after). Cold start has its own figures (bench servicestart).
   loadtest -c 8 -n "$NJIT" -t "$T" "$url" >"$OUT/http-$tag-jit-warmup.txt"
-  load_c2_before=$(loadavg)
+  load_c2_before=$(load_average)
   loadtest -c 2 -n "$N2" -t "$T" --warmup "$W2" \
     --json "$OUT/http-$tag-c2.json" "$url" >"$OUT/http-$tag-c2.txt"
-  load_c2_after=$(loadavg)
-  load_c64_before=$(loadavg)
+  load_c2_after=$(load_average)
+  load_c64_before=$(load_average)
   loadtest -c 64 -n "$N64" -t "$T" --warmup "$W64" \
     --json "$OUT/http-$tag-c64.json" "$url" >"$OUT/http-$tag-c64.txt"
-  load_c64_after=$(loadavg)
-  rss=$(rss_mb "$SERVER_PID"); hwm=$(hwm_mb "$SERVER_PID")
+  load_c64_after=$(load_average)
+  rss=$(proc_mb "$SERVER_PID" VmRSS); hwm=$(proc_mb "$SERVER_PID" VmHWM)
   batches=$(curl -fs "http://127.0.0.1:$PORT/metrics" | grep -E '^cifar_inference_batch_size_(sum|count)' | tr '\n' ' ' || true)
   stop_server
 

@@ -5,7 +5,8 @@
 #   JDK 25  : AOT cache (JEP 483/514) (-XX:AOTCacheOutput=F.aot        ->  run with -XX:AOTCache=F.aot)
 #             (also holds linked classes and method profiles, so it does more than CDS).
 #
-# Usage: bench/make-cds.sh [-j 17|25] [-w probe|serve] [-m MODEL_DIR] [-o OUT_DIR] [-c CLASSPATH_JAR]
+# Usage: bench/make-cds.sh [-j 17|25] [-w probe|serve] [-m MODEL_DIR] [-o OUT_DIR] [-c JAR]
+#   -c: the jar started (default: env JAR or the node jar for serve, env BENCH_JAR or the bench jar for probe)
 #   -w probe : the training run is the bench's cold-start probe (backend init, model restore, predict)
 #   -w serve : the training run is `cifar-serve serve` until ready + one classification, then SIGTERM
 #              (the archive to ship with the service; use the SAME jar path and JVM options at run time)
@@ -19,10 +20,10 @@ JDK=17
 WORKLOAD=probe
 MODEL_DIR=models
 OUT=bench/cds
-CP=${JAR:-$PWD/verticles/target/cifar-serve.jar}
+CP=""
 source bench/env.sh
 CIFAR_DIR=$(cifar_dir)
-JVM_OPTS=${SERVE_JVM_OPTS:--Xmx512m -Dorg.bytedeco.javacpp.maxbytes=1g -Dorg.bytedeco.javacpp.maxphysicalbytes=2g}
+JVM_OPTS=${SERVE_JVM_OPTS:-$SERVE_JVM_LIMITS}
 PORT=18095
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -42,7 +43,9 @@ case "$JDK" in
       JVM_OPTS="$JVM_OPTS --enable-native-access=ALL-UNNAMED" ;;
   *) echo "-j must be 17 or 25" >&2; exit 2 ;;
 esac
-CP=$(readlink -f "$CP")
+# The probe lives in the bench jar (its manifest adds the node jar); serve is the node jar alone, as deployed.
+if [ -z "$CP" ] && [ "$WORKLOAD" = probe ]; then CP=${BENCH_JAR:-verticles/bench/target/cifar-serve-bench.jar}; fi
+CP=$(readlink -f "${CP:-${JAR:-verticles/target/cifar-serve.jar}}")
 [ -f "$CP" ] || { echo "no jar at $CP" >&2; exit 2; }
 mkdir -p "$OUT"
 ARCHIVE=$(readlink -f "$OUT")/cifar-serve-$WORKLOAD-jdk$JDK.$EXT

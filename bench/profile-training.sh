@@ -5,20 +5,21 @@
 # jdk.NativeMethodSample events whose top frame is the JNI method (e.g. Nd4jCpu.execCustomOp2) and
 # whose Java caller says which layer called it. (async-profiler sees inside the native code; see
 # docs/performance.md.)
-# Usage: bench/profile-training.sh [OUT_DIR]   (env JAR, CIFAR_DIR, TRAIN_JVM_OPTS, ITERATIONS)
+# Usage: bench/profile-training.sh [OUT_DIR]   (env BENCH_JAR, CIFAR_DIR, TRAIN_JVM_OPTS, ITERATIONS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-JAR=${JAR:-verticles/target/cifar-serve.jar}
+BENCH_JAR=${BENCH_JAR:-verticles/bench/target/cifar-serve-bench.jar}
 source bench/env.sh
 CIFAR_DIR=$(cifar_dir)
-TRAIN_JVM_OPTS=${TRAIN_JVM_OPTS:--Xmx1g -Dorg.bytedeco.javacpp.maxbytes=2g -Dorg.bytedeco.javacpp.maxphysicalbytes=3g}
+TRAIN_JVM_OPTS=${TRAIN_JVM_OPTS:-$TRAIN_JVM_LIMITS}
+export_engine_env
 ITERATIONS=${ITERATIONS:-6}
-OUT=${1:-bench/results}
+OUT=${1:-target/bench-results}
 mkdir -p "$OUT"
 JFR_FILE=$OUT/training.jfr
 # shellcheck disable=SC2086
 timeout 900 java $TRAIN_JVM_OPTS -XX:StartFlightRecording=filename="$JFR_FILE",settings=profile \
-  -cp "$JAR" cifarserve.bench.TrainingProbe cifarDir="$CIFAR_DIR" warmup=2 windows=2 iterations="$ITERATIONS" \
+  -cp "$BENCH_JAR" cifarserve.bench.TrainingProbe cifarDir="$CIFAR_DIR" warmup=2 windows=2 iterations="$ITERATIONS" \
   >"$OUT/training-profile.out" 2>"$OUT/training-profile.log"
 jfr print --json --events jdk.ExecutionSample,jdk.NativeMethodSample "$JFR_FILE" >"$OUT/training-samples.json"
 python3 - "$OUT/training-samples.json" <<'PY' | tee "$OUT/training-profile.txt"

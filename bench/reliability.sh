@@ -20,7 +20,9 @@ JAR=verticles/target/cifar-serve.jar LT=loadtest/target/cifar-loadtest.jar FN=ve
 [[ -n ${CIFAR_DIR:-} ]] || CIFAR_DIR=$PWD/.cache/cifar/cifar-10-batches-bin
 [[ -d $CIFAR_DIR ]] || CIFAR_DIR=$HOME/.cache/cifar-serve/cifar-10/cifar-10-batches-bin
 [[ -f $CIFAR_DIR/test_batch.bin ]] || java -jar "$JAR" data >/dev/null
-export CIFAR_DIR OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT=4
+export CIFAR_DIR
+source bench/env.sh
+export_engine_env
 
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -34,7 +36,7 @@ await_ready() {
 snapshot() {
   jcmd "$1" GC.run >/dev/null
   local heap; heap=$(curl -sf "http://127.0.0.1:$2/metrics" | awk '/^jvm_memory_used_bytes\{.*area="heap"/ {s+=$NF} END {printf "%d", s}')
-  echo "$(awk '/VmRSS/ {print $2}' /proc/"$1"/status) $(awk '/Threads/ {print $2}' /proc/"$1"/status) $(ls /proc/"$1"/fd | wc -l) $heap"
+  echo "$(proc_status "$1" VmRSS) $(proc_status "$1" Threads) $(ls /proc/"$1"/fd | wc -l) $heap"
 }
 # Samples the inference queue gauge every 100 ms into a file until killed.
 sample_queue() {
@@ -64,17 +66,18 @@ overload() {
   rm -f "$WORK/$1-queue.txt"
   sample_queue "$3" "$WORK/$1-queue.txt" & local sampler=$!
   ( sleep $((3 + OVERLOAD_S / 2)); jcmd "$2" VM.native_memory summary >"$WORK/$1-nmt.txt"
-    awk '/VmRSS/ {print $2}' /proc/"$2"/status >"$WORK/$1-nmt-rss.txt" ) & local nmt=$!
+    proc_status "$2" VmRSS >"$WORK/$1-nmt-rss.txt" ) & local nmt=$!
   load -c 1024 --threads 2 -k --rate "$rate" -t "${OVERLOAD_S}s" -s 30 --pid "$2" --metrics --idle-before 3s --idle-after 5s \
     --json "$WORK/$1-overload.json" --csv-requests "$WORK/$1-overload.csv" "http://127.0.0.1:$3/v1/classify" >/dev/null
   kill "$sampler"; wait "$sampler" 2>/dev/null || true
   wait "$nmt"
-  awk '/VmHWM/ {print $2}' /proc/"$2"/status >"$WORK/$1-hwm.txt"
+  proc_status "$2" VmHWM >"$WORK/$1-hwm.txt"
   jcmd "$2" VM.flags >"$WORK/$1-flags.txt"
 }
 
 # ---- (1) the node, with run.sh's flags ----
-start_server node MODEL_DIR=models TRAIN_ON_START=false java -Xmx1g -XX:NativeMemoryTracking=summary \
+# shellcheck disable=SC2086 # the limits are words
+start_server node MODEL_DIR=models TRAIN_ON_START=false java $NODE_JVM_LIMITS -XX:NativeMemoryTracking=summary \
   -jar "$JAR" serve --conf conf/local.json
 NODE=$SERVER
 overload node "$NODE" "$PORT" "$CAPACITY"

@@ -92,7 +92,7 @@ rm -rf "$OUT/defaults-check"; mkdir -p "$OUT/defaults-check"
 cmp -s "$OUT/defaults-check/default-config.json" "$DEFAULTS_SRC" \
   || die "$JAR carries a default-config.json that differs from $DEFAULTS_SRC: stale build output, run mvn clean package"
 rm -rf "$OUT/defaults-check"
-echo "$JAR" > "$OUT/jar-path.tmp"   # read by test-container.sh (comparison with the plain fat jar)
+echo "$JAR" > "$OUT/jar-path.tmp"   # read by cifar-loadtest coldstart (comparison with the plain jar)
 
 rm -rf "$OUT/rootfs" "$OUT/image" "$ARCHIVE"
 mv "$OUT/jar-path.tmp" "$OUT/jar-path"
@@ -323,11 +323,14 @@ add_layer app app/cifar-serve.jar app/conf $(cd "$RFS" && ls app/app.jsa app/app
 join() { local IFS=,; echo "$*"; }
 json_array() { local out=() a; for a in "$@"; do out+=("\"$a\""); done; join "${out[@]}"; }
 ENTRYPOINT=$(json_array /opt/java/bin/java "${JVM_FLAGS[@]}" -jar /app/cifar-serve.jar "${SERVE_ARGS[@]}")
+# The engine environment every deployment sets (OMP_WAIT_POLICY, OPENBLAS_THREAD_TIMEOUT): from its one home.
+source "$ROOT/conf/jvm.env"
+read -r -a ENGINE_ENV_WORDS <<< "$ENGINE_ENV"
 CREATED=$(date -u -d "@$(stat -c %Y "$JAR")" +%Y-%m-%dT%H:%M:%SZ)
 cat > "$IMG/config.json" <<EOF
 {"architecture":"amd64","os":"linux","created":"$CREATED",
  "config":{"User":"12000:12000","WorkingDir":"/tmp","ExposedPorts":{"8080/tcp":{}},
-  "Env":["PATH=/opt/java/bin","JAVA_HOME=/opt/java","LD_LIBRARY_PATH=/app/native","LANG=C.UTF-8","HOME=/tmp","OMP_WAIT_POLICY=PASSIVE","OPENBLAS_THREAD_TIMEOUT=4"],
+  "Env":["PATH=/opt/java/bin","JAVA_HOME=/opt/java","LD_LIBRARY_PATH=/app/native","LANG=C.UTF-8","HOME=/tmp",$(json_array "${ENGINE_ENV_WORDS[@]}")],
   "Entrypoint":[$ENTRYPOINT],"Cmd":null,
   "Labels":{"org.opencontainers.image.title":"cifar-serve function","com.openfaas.function":"cifar-serve"}},
  "rootfs":{"type":"layers","diff_ids":[$(join "${DIFF_IDS[@]}")]},

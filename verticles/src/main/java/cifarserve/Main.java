@@ -8,11 +8,11 @@ import cifarserve.cli.TrainCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** cifar-serve: train, serve and benchmark a CIFAR-10 classifier. */
+/** cifar-serve: train and serve a CIFAR-10 classifier (benchmarks: verticles/bench, their own jar). */
 @Command(name = "cifar-serve", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Trains and serves a CIFAR-10 CNN (Deeplearning4j on Eclipse Vert.x).",
     subcommands = {TrainCommand.class, ServeCommand.class, DataCommand.class, InfoCommand.class, ExportCommand.class,
-        cifarserve.cli.BenchCommand.class, CommandLine.HelpCommand.class})
+        CommandLine.HelpCommand.class})
 public final class Main {
   /** DL4J M2.1 disables its oneDNN layer helpers unless told otherwise (see org.nd4j.nativeblas.Nd4jCpu). */
   static final String HELPERS_DISABLE = "org.eclipse.deeplearning4j.helpers.disable";

@@ -3,6 +3,7 @@ package cifarserve;
 import cifarserve.config.ServiceSettings;
 import cifarserve.http.HttpVerticle;
 import cifarserve.inference.InferenceVerticle;
+import cifarserve.model.OnnxModel;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
@@ -12,6 +13,8 @@ import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -31,10 +34,21 @@ public record Server(Vertx vertx, String httpDeployment, int port) {
   }
 
   public static Future<Server> deploy(Vertx vertx, ServiceSettings settings, List<Deployable> alongside) {
+    return deploy(vertx, settings, new InferenceVerticle(settings), alongside);
+  }
+
+  /** The same with the initial model loading since the process started (see {@link cifarserve.model.ModelPreload}). */
+  public static Future<Server> deploy(Vertx vertx, ServiceSettings settings,
+      CompletionStage<Optional<OnnxModel>> preloaded) {
+    return deploy(vertx, settings, new InferenceVerticle(settings, preloaded), List.of());
+  }
+
+  private static Future<Server> deploy(Vertx vertx, ServiceSettings settings, InferenceVerticle inference,
+      List<Deployable> alongside) {
     DeploymentOptions plain = new DeploymentOptions();
     HttpVerticle http = new HttpVerticle(settings);
     // Inference first: the HTTP side asks it for the loaded model once it starts.
-    Future<String> deployed = vertx.deployVerticle(new InferenceVerticle(settings), plain);
+    Future<String> deployed = vertx.deployVerticle(inference, plain);
     for (Deployable verticle : alongside) {
       deployed = deployed.compose(id -> vertx.deployVerticle(verticle, plain));
     }

@@ -1,12 +1,12 @@
 package cifarserve.cli;
 
 /** Small helpers shared by the commands. */
-final class Cli {
+public final class Cli {
   private Cli() {
   }
 
   /** An exception as one readable line: its message, and its cause's when that says more. */
-  static String describe(Throwable e) {
+  public static String describe(Throwable e) {
     String message = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     Throwable cause = e.getCause();
     if (cause != null && cause.getMessage() != null && !message.contains(cause.getMessage())) {

@@ -111,6 +111,17 @@ class DeploymentConsistencyTest {
   }
 
   @Test
+  void theUnitSetsTheEngineEnvironmentOfConfJvmEnv() {
+    // conf/jvm.env is its home (run.sh, the bench scripts and the function image read it); the unit cannot.
+    Matcher engineEnv = Pattern.compile("(?m)^ENGINE_ENV=\"([^\"]*)\"").matcher(RepoFiles.read("conf/jvm.env"));
+    assertTrue(engineEnv.find(), "ENGINE_ENV in conf/jvm.env");
+    for (String pair : engineEnv.group(1).trim().split("\\s+")) {
+      int eq = pair.indexOf('=');
+      assertEquals(pair.substring(eq + 1), unit.environment().get(pair.substring(0, eq)), pair);
+    }
+  }
+
+  @Test
   void memoryLimitsFitAT3MediumAndTheJvmFitsTheLimits() {
     long instance = 4L * 1024; // MiB, t3.medium
     long memoryMax = mebibytes(unit.value("Service", "MemoryMax"));

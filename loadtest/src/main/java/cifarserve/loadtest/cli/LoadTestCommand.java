@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import cifarserve.loadtest.experiment.ColdStartCommand;
 import cifarserve.loadtest.experiment.ExperimentCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -36,7 +37,7 @@ import picocli.CommandLine.Spec;
  * Exit status: 0 done, 1 more failures than --max-failures, 2 bad usage, 3 the run could not be done.
  */
 @Command(name = "cifar-loadtest", mixinStandardHelpOptions = true, version = "cifar-loadtest 1.0",
-    sortOptions = false, subcommands = {ServeHelloCommand.class, ExperimentCommand.class},
+    sortOptions = false, subcommands = {ServeHelloCommand.class, ExperimentCommand.class, ColdStartCommand.class},
     description = {"ab-compatible HTTP load generator on Vert.x (non-blocking): closed model (-n/-c, like ab),",
         "open model (--rate, coordinated-omission corrected, like wrk2), target CPU/memory sampling and reports."},
     exitCodeListHeading = "%nExit status:%n",

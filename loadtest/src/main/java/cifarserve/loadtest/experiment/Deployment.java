@@ -10,19 +10,27 @@ import java.util.List;
 /**
  * How one side of the comparison runs: image and environment, under the same cgroup limits for both
  * (a t3.medium: 2 CPUs, 4 GiB). Host networking, so each container gets its own free ports.
+ * {@code options} (more {@code docker create} options) and {@code command} (arguments after the image)
+ * make the variants that {@code coldstart} compares; empty as deployed.
  */
-public record Deployment(String key, String title, String image, boolean clustered) {
+public record Deployment(String key, String title, String image, boolean clustered, List<String> options,
+    List<String> command) {
   public static final String CPUS = "2";
   public static final String MEMORY = "4g";
   public static final double CPU_COUNT = 2;
   public static final double MEMORY_MIB = 4096;
 
   public static Deployment function(String image) {
-    return new Deployment("function", "OpenFaaS function", image, false);
+    return new Deployment("function", "OpenFaaS function", image, false, List.of(), List.of());
   }
 
   public static Deployment alwaysOn(String image) {
-    return new Deployment("alwaysOn", "always-on node (ec2/)", image, true);
+    return new Deployment("alwaysOn", "always-on node (ec2/)", image, true, List.of(), List.of());
+  }
+
+  /** The same image run differently: extra docker options (e.g. --entrypoint, -v) and arguments after it. */
+  public Deployment variant(String variantKey, String variantTitle, List<String> extraOptions, List<String> arguments) {
+    return new Deployment(variantKey, variantTitle, image, clustered, List.copyOf(extraOptions), List.copyOf(arguments));
   }
 
   /**
@@ -35,8 +43,9 @@ public record Deployment(String key, String title, String image, boolean cluster
         "--cpus", CPUS, "--memory", MEMORY, "--memory-swap", MEMORY, "--read-only",
         "--tmpfs", "/tmp:exec,size=2g", "-e", "HTTP_PORT=" + httpPort, "-e", "HTTP_HOST=127.0.0.1"));
     if (clustered) {
-      // what ec2/cifar-serve.service sets with Environment=, paths moved into the image's layout
-      args.addAll(List.of("-e", "MODEL_DIR=/app/models", "-e", "OMP_WAIT_POLICY=PASSIVE", "-e", "OPENBLAS_THREAD_TIMEOUT=4",
+      // what ec2/cifar-serve.service sets with Environment=, paths moved into the image's layout; the engine
+      // environment (conf/jvm.env) is already in the image's Env, as build-image.sh writes it for both images
+      args.addAll(List.of("-e", "MODEL_DIR=/app/models",
           "-e", "CLUSTER_CONFIG=/app/conf/cluster-local.xml", "-e", "CLUSTER_NAME=experiment-" + name,
           "-e", "EVENTBUS_HOST=127.0.0.1", "-e", "EVENTBUS_PORT=" + freePort(), "-e", "TRAIN_ON_START=false"));
     }
@@ -49,7 +58,9 @@ public record Deployment(String key, String title, String image, boolean cluster
           "-e", "MODEL_DIR=/tmp/models", "-e", "TRAIN_ON_START=true", "-e", "TRAIN_LIMIT=" + trainLimit, "-e", "TEST_LIMIT=" + testLimit,
           "-e", "TRAIN_EPOCHS=" + epochs));
     }
+    args.addAll(options);
     args.add(image);
+    args.addAll(command);
     return args;
   }
 

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The docker CLI, pointed at one daemon: the one given (DOCKER_HOST) or our own dockerd, started like
- * openfaas/test-container.sh does (--bridge=none, its own data/exec roots and socket) and stopped by PID.
+ * openfaas/container-tests.sh does (--bridge=none, its own data/exec roots and socket) and stopped by PID.
  *
  * <p>It remembers the containers it created until they are removed. {@link #close()} removes those left
  * and stops our own dockerd; a JVM shutdown hook does the same when the run is stopped by SIGTERM or

@@ -1,6 +1,6 @@
 package cifarserve.loadtest.experiment;
 
-import cifarserve.loadtest.payload.CifarRecords;
+import cifarserve.common.ProcStats;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -8,10 +8,13 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code cifar-loadtest experiment}: the study's comparison, function vs always-on node, in one command. */
@@ -34,16 +37,11 @@ public final class ExperimentCommand implements Callable<Integer> {
   Integer epochs;
   @Option(names = "--zero-duration", paramLabel = "SECONDS", description = "Emulated gateway's zero-duration (default 300; 10 with --quick).")
   Integer zeroDuration;
-  @Option(names = "--function-archive", paramLabel = "TAR", defaultValue = "openfaas/target/cifar-serve-function.tar",
-      description = "The function image (openfaas/build-image.sh). Default: ${DEFAULT-VALUE}")
-  Path functionArchive;
+  @Mixin
+  DockerOptions dockerOptions;
   @Option(names = "--node-archive", paramLabel = "TAR", defaultValue = "ec2/target/cifar-serve-node.tar",
       description = "The always-on node image (ec2/build-node-image.sh). Default: ${DEFAULT-VALUE}")
   Path nodeArchive;
-  @Option(names = "--docker-host", paramLabel = "URL", description = "Use this Docker daemon (default: start a private dockerd).")
-  String dockerHost;
-  @Option(names = "--cifar-dir", paramLabel = "DIR", description = "CIFAR-10 binary batches (default: $CIFAR_DIR).")
-  Path cifarDir;
   @Option(names = "--start-timeout", paramLabel = "SECONDS", defaultValue = "900", description = "Give up on a start after this long.")
   int startTimeout;
 
@@ -51,21 +49,20 @@ public final class ExperimentCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     String startedAt = Instant.now().toString();
     Files.createDirectories(out.resolve("runs"));
-    for (Path archive : List.of(functionArchive, nodeArchive)) {
+    for (Path archive : List.of(dockerOptions.functionArchive, nodeArchive)) {
       if (!Files.isRegularFile(archive)) {
         System.err.println("experiment: no image archive " + archive
             + " (build it: openfaas/build-image.sh and ec2/build-node-image.sh, from the repository root)");
         return 3;
       }
     }
-    Path cifar = cifarDir != null ? cifarDir : Path.of(System.getenv().getOrDefault("CIFAR_DIR", ""));
-    Path testBatch = CifarRecords.locate(null, cifar.toString());
-    byte[] png = CifarRecords.toPng(CifarRecords.read(testBatch, 1).get(0).pixels());
+    Path testBatch = dockerOptions.testBatch();
+    byte[] png = dockerOptions.firstTestImagePng();
     Path pngFile = out.resolve("runs/test-image-0.png");
     Files.write(pngFile, png);
     boolean ab = LoadRuns.ensureAb();
     ExperimentSettings s = new ExperimentSettings(out, repeat != null ? repeat : quick ? 2 : 5, quick,
-        "cifar-serve-function:latest", functionArchive, "cifar-serve-node:latest", nodeArchive, testBatch.getParent(), png,
+        "cifar-serve-function:latest", dockerOptions.functionArchive, "cifar-serve-node:latest", nodeArchive, testBatch.getParent(), png,
         pngFile, or(trainLimit, quick ? 2000 : 50_000), or(testLimit, quick ? 1000 : 10_000), or(epochs, quick ? 1 : 3),
         or(zeroDuration, quick ? 10 : 300), quick ? 8 : 30, quick ? 8 : 30, quick ? 5 : 20, startTimeout, ab,
         "java -jar loadtest/target/cifar-loadtest.jar experiment " + argsLine());
@@ -75,7 +72,7 @@ public final class ExperimentCommand implements Callable<Integer> {
     Path dockerWork = Files.createTempDirectory("cifar-exp-docker");
     Results results = new Results();
     Vertx vertx = Vertx.vertx();
-    try (DockerCli docker = DockerCli.connect(dockerHost, dockerWork)) {
+    try (DockerCli docker = DockerCli.connect(dockerOptions.dockerHost, dockerWork)) {
       System.err.println("[experiment] docker at " + docker.host() + "; loading " + nodeArchive);
       docker.run(900, "load", "-i", nodeArchive.toString());
       LoadRuns load = new LoadRuns(out.resolve("runs"), pngFile);
@@ -129,7 +126,7 @@ public final class ExperimentCommand implements Callable<Integer> {
     var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     return new JsonObject().put("cpus", Runtime.getRuntime().availableProcessors())
         .put("memoryMiB", os.getTotalMemorySize() / 1048576).put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
-        .put("java", System.getProperty("java.version")).put("loadAverageAtEnd", Files.readString(Path.of("/proc/loadavg")).trim());
+        .put("java", System.getProperty("java.version")).put("loadAverageAtEnd", Arrays.stream(ProcStats.loadAverage()).mapToObj(Double::toString).collect(Collectors.joining(" ")));
   }
 
   static String headline(Results r, JsonObject report) {
@@ -141,9 +138,11 @@ public final class ExperimentCommand implements Callable<Integer> {
     for (String key : Report.FUNCTION_KEYS) {
       b.append(String.format(Locale.ROOT, "  %-22s %32s |%n", key, r.spread("function", key).format("%.2f")));
     }
-    b.append("  ab vs cifar-loadtest mean (ms): function ").append(r.spread("function", "abMeanMs").format("%.1f")).append(" vs ")
-        .append(r.spread("function", "loadtestMeanMs").format("%.1f")).append("; node ").append(r.spread("alwaysOn", "abMeanMs").format("%.1f"))
-        .append(" vs ").append(r.spread("alwaysOn", "loadtestMeanMs").format("%.1f")).append('\n');
+    b.append("  ab vs cifar-loadtest latency mean (ms), ").append(ExperimentRun.CROSS_CHECK_LONG_REQUESTS)
+        .append(" requests: function ").append(r.spread("function", "abLongMeanMs").format("%.1f")).append(" vs ")
+        .append(r.spread("function", "loadtestLongMeanMs").format("%.1f")).append("; node ")
+        .append(r.spread("alwaysOn", "abLongMeanMs").format("%.1f")).append(" vs ")
+        .append(r.spread("alwaysOn", "loadtestLongMeanMs").format("%.1f")).append('\n');
     b.append("  break-even (CPU): ").append(report.getJsonObject("breakEven").getValue("cpuCrossingRequestsPerS")).append(" requests/s\n");
     return b.toString();
   }

@@ -1,25 +1,25 @@
 package cifarserve.loadtest.experiment;
 
-import cifarserve.loadtest.resources.CgroupProbe;
-import cifarserve.loadtest.resources.ResourceReading;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The experiment's sequence for one repetition of both deployments; figures go into {@link Results}.
  * Runs on the command's thread (blocking is fine here: the Vert.x work is in the load tester and the proxy).
  */
 final class ExperimentRun {
+  /** The ab cross-check's longer line: enough requests for a mean that whole-ms rounding and one slow request do not move. */
+  static final int CROSS_CHECK_LONG_REQUESTS = 300;
   private final ExperimentSettings s;
   private final DockerCli docker;
   private final Vertx vertx;
   private final LoadRuns load;
   private final Results results;
   private final PrintStream progress;
+  private final ContainerReadings readings;
   private final long startedNanos = System.nanoTime();
   private int stepsDone;
   private final int stepsTotal;
@@ -31,6 +31,7 @@ final class ExperimentRun {
     this.load = load;
     this.results = results;
     this.progress = progress;
+    this.readings = new ContainerReadings(docker, vertx);
     this.stepsTotal = s.repeat() * 7;
   }
 
@@ -74,8 +75,8 @@ final class ExperimentRun {
           s.startTimeoutSeconds())) {
         c.phases.forEach((phase, seconds) -> results.add(d.key(), "phase." + phase, seconds));
         results.add(d.key(), "startupAsDeployedS", c.phases.get("firstAnswer"));
-        results.add(d.key(), "coldStartCpuS", cpuSeconds(c.name));
-        results.add(d.key(), "coldStartMiB", memoryMiB(c.name));
+        results.add(d.key(), "coldStartCpuS", readings.cpuSeconds(c.name));
+        results.add(d.key(), "coldStartMiB", readings.memoryMiB(c.name));
         if (d == function) {
           results.add("function", "startupFromNothingS", results.last("function", "trainingS")
               + results.last("function", "packagingS") + c.phases.get("firstAnswer"));
@@ -95,7 +96,7 @@ final class ExperimentRun {
     results.add(d.key(), "responseMsStudyLine", mean(study));
     // closed run: idle window first (idle resources), then enough requests for a p99
     JsonObject closed = load.run(d.key() + "-closed", List.of("-c", "4", "-k", "-t", s.closedSeconds() + "s",
-        "--warmup", "2s", "--cifar-records", "100", "--cifar-format", "png", "--cgroup", cgroupOf(c.name),
+        "--warmup", "2s", "--cifar-records", "100", "--cifar-format", "png", "--cgroup", readings.cgroupOf(c.name),
         "--idle-before", s.idleSeconds() + "s", "--idle-after", "1s", "-s", "60", c.url("/v1/classify")));
     double capacity = closed.getDouble("throughputPerSecond");
     results.add(d.key(), "capacityPerS", capacity);
@@ -109,7 +110,7 @@ final class ExperimentRun {
       }
     }
     JsonObject open = load.run(d.key() + "-open", List.of("-c", "16", "-k", "--rate", String.format(Locale.ROOT, "%.2f", 0.7 * capacity),
-        "-t", s.openSeconds() + "s", "--cifar-records", "100", "--cifar-format", "png", "--cgroup", cgroupOf(c.name),
+        "-t", s.openSeconds() + "s", "--cifar-records", "100", "--cifar-format", "png", "--cgroup", readings.cgroupOf(c.name),
         "--idle-before", "0s", "--idle-after", "0s", "-s", "60", c.url("/v1/classify")));
     results.add(d.key(), "openP50Ms", open.getJsonObject("latencyMs").getDouble("p50"));
     results.add(d.key(), "openP99Ms", open.getJsonObject("latencyMs").getDouble("p99"));
@@ -120,49 +121,35 @@ final class ExperimentRun {
 
   /**
    * ab and the load tester on the study's line, in alternating order, three pairs, on a server the closed run has
-   * warmed: on a freshly started JVM whichever tool went first would also time the server's JIT warm-up.
+   * warmed: on a freshly started JVM whichever tool went first would also time the server's JIT warm-up. Ten requests
+   * timed in whole ms (ab) cannot show whether two tools agree, so the same line is then run with
+   * {@link #CROSS_CHECK_LONG_REQUESTS} requests, three pairs again: that is the comparison the report judges.
    */
   private void crossCheckWithAb(Deployment d, Container c) throws Exception {
     String url = c.url("/v1/classify");
+    crossCheckPairs(d, url, LoadRuns.STUDY_REQUESTS, "");
+    crossCheckPairs(d, url, CROSS_CHECK_LONG_REQUESTS, "Long");
+  }
+
+  private void crossCheckPairs(Deployment d, String url, int requests, String keySuffix) throws Exception {
     for (int pair = 0; pair < 3; pair++) {
       LoadRuns.AbRun ab = null;
       if (pair % 2 == 1) {
-        ab = LoadRuns.ab(url, s.imagePngFile());
+        ab = LoadRuns.ab(requests, url, s.imagePngFile());
       }
-      JsonObject ours = load.run(d.key() + "-ab-cross-check", load.studyLine(url, true, null));
+      JsonObject ours = load.run(d.key() + "-ab-cross-check" + (keySuffix.isEmpty() ? "" : "-" + requests),
+          load.studyLine(requests, url, true, null));
       if (ab == null) {
-        ab = LoadRuns.ab(url, s.imagePngFile());
+        ab = LoadRuns.ab(requests, url, s.imagePngFile());
       }
-      results.add(d.key(), "abMeanMs", ab.latencyMeanMs());
-      results.add(d.key(), "loadtestMeanMs", mean(ours));
-      results.add(d.key(), "abTimePerRequestMs", ab.timePerRequestMs());
-      results.add(d.key(), "loadtestTimePerRequestMs", LoadRuns.timePerRequestMs(ours, 2));
+      results.add(d.key(), "ab" + keySuffix + "MeanMs", ab.latencyMeanMs());
+      results.add(d.key(), "loadtest" + keySuffix + "MeanMs", mean(ours));
+      results.add(d.key(), "ab" + keySuffix + "TimePerRequestMs", ab.timePerRequestMs());
+      results.add(d.key(), "loadtest" + keySuffix + "TimePerRequestMs", LoadRuns.timePerRequestMs(ours, 2));
     }
-  }
-
-  /** The container's cgroup, for the load tester's --cgroup probe (its --container would ask the default daemon). */
-  String cgroupOf(String container) throws Exception {
-    return CgroupProbe.cgroupOfPid(Long.parseLong(docker.run(30, "inspect", "-f", "{{.State.Pid}}", container)));
   }
 
   static double mean(JsonObject run) {
     return run.getJsonObject("latencyMs").getDouble("mean");
   }
-
-  /** CPU-seconds the container's cgroup has used so far. */
-  Double cpuSeconds(String container) throws Exception {
-    ResourceReading r = reading(container);
-    return r == null ? null : r.cpuSeconds();
-  }
-
-  Double memoryMiB(String container) throws Exception {
-    ResourceReading r = reading(container);
-    return r == null || r.memoryBytes() == null ? null : r.memoryBytes() / 1048576.0;
-  }
-
-  private ResourceReading reading(String container) throws Exception {
-    String cgroup = cgroupOf(container);
-    return CgroupProbe.open(vertx, cgroup).read().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-  }
-
 }

@@ -21,6 +21,8 @@ import java.util.regex.Pattern;
 final class LoadRuns {
   private static final Pattern AB_TIME_PER_REQUEST = Pattern.compile("Time per request:\\s+([0-9.]+) \\[ms\\] \\(mean\\)");
   private static final Pattern AB_TOTAL_ROW = Pattern.compile("(?m)^Total:\\s+[0-9.]+\\s+([0-9.]+)");
+  /** The study's request count: ab -n 10. */
+  static final int STUDY_REQUESTS = 10;
   private final Path dir;
   private final Path image;
   private int runs;
@@ -47,7 +49,12 @@ final class LoadRuns {
 
   /** The study's line: ab's -n 10 -c 2 -s 300, posting a real CIFAR-10 test image (or GET when {@code post} is false). */
   List<String> studyLine(String url, boolean post, String cgroup) {
-    List<String> args = new ArrayList<>(List.of("-n", "10", "-c", "2", "-s", "300"));
+    return studyLine(STUDY_REQUESTS, url, post, cgroup);
+  }
+
+  /** The study's line with another request count (the ab cross-check's longer variant). */
+  List<String> studyLine(int requests, String url, boolean post, String cgroup) {
+    List<String> args = new ArrayList<>(List.of("-n", Integer.toString(requests), "-c", "2", "-s", "300"));
     if (post) {
       args.addAll(List.of("-p", image.toString(), "-T", "image/png"));
     }
@@ -59,11 +66,12 @@ final class LoadRuns {
   }
 
   /**
-   * Apache ab on the study's line. Both of its means: "Time per request" (concurrency x wall time / requests, the
+   * Apache ab on the study's line ({@code requests} instead of its 10). Both of its means: "Time per request" (concurrency x wall time / requests, the
    * figure the study quoted) and the mean of the per-request totals in its "Connection Times" table (whole ms).
    */
-  static AbRun ab(String url, Path image) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder("ab", "-n", "10", "-c", "2", "-s", "300", "-p", image.toString(), "-T", "image/png", url)
+  static AbRun ab(int requests, String url, Path image) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("ab", "-n", Integer.toString(requests), "-c", "2", "-s", "300", "-p", image.toString(),
+        "-T", "image/png", url)
         .redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) {

@@ -77,14 +77,6 @@ class ResourceSamplingTest {
   }
 
   @Test
-  void procParsingSurvivesAWeirdCommandName() {
-    String stat = "4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 100 1000 200";
-    // utime 250 + stime 50 ticks at the usual 100 ticks/s = 3 s
-    assertThat(ProcessProbe.cpuSeconds(stat)).isBetween(2.99, 3.01);
-    assertThat(ProcessProbe.rssBytes("Name:\tx\nVmRSS:\t  2048 kB\nThreads: 1\n")).isEqualTo(2048L * 1024);
-  }
-
-  @Test
   void aMissingPidIsRejectedBeforeTheRun() {
     assertThatThrownBy(() -> ProcessProbe.checkExists(999_999_999L)).isInstanceOf(IllegalArgumentException.class);
   }

@@ -21,6 +21,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,9 +48,20 @@ public final class InferenceVerticle extends VerticleBase {
   private long syncTimer = -1;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private MeterRegistry registry;
+  /** The initial model, loaded since the process started (the function); null: load it here. */
+  private final CompletionStage<Optional<OnnxModel>> preloaded;
 
   public InferenceVerticle(ServiceSettings settings) {
+    this(settings, null);
+  }
+
+  /**
+   * With the initial model already loading ({@link cifarserve.model.ModelPreload}): served once it is
+   * ready instead of loading the newest artifact here. For a process outside a cluster.
+   */
+  public InferenceVerticle(ServiceSettings settings, CompletionStage<Optional<OnnxModel>> preloaded) {
     this.settings = settings;
+    this.preloaded = preloaded;
   }
 
   @Override
@@ -111,6 +123,24 @@ public final class InferenceVerticle extends VerticleBase {
   }
 
   private Future<Void> loadInitialModel() {
+    if (preloaded != null) {
+      return Future.fromCompletionStage(preloaded, context).compose(found -> {
+        if (found.isEmpty()) {
+          LOG.info("No model artifact in {} yet: waiting for one", catalog.repository().directory());
+          return Future.succeededFuture();
+        }
+        OnnxModel model = found.get();
+        if (vertx.isClustered()) { // the cluster's model may be newer: the usual path decides
+          model.close();
+          return loadNewestHere();
+        }
+        return install(model.metadata(), model.version(), Future.succeededFuture(model), System.nanoTime());
+      });
+    }
+    return loadNewestHere();
+  }
+
+  private Future<Void> loadNewestHere() {
     Future<Optional<JsonObject>> local = vertx.executeBlocking(() -> catalog.repository().newestServable());
     Future<JsonObject> shared = vertx.isClustered() ? catalog.current() : Future.succeededFuture();
     return Future.all(local, shared).compose(both -> {
@@ -151,12 +181,18 @@ public final class InferenceVerticle extends VerticleBase {
         || version.equals(loadingVersion)) {
       return Future.succeededFuture();
     }
-    loadingVersion = version;
     long started = System.nanoTime();
     // What is loaded is this node's own copy, or one whose signature and hashes verified.
-    return catalog.ensureLocal(metadata)
+    return install(metadata, version, catalog.ensureLocal(metadata)
         .compose(trusted -> vertx.executeBlocking(() ->
-            catalog.repository().loadOnnx(trusted, batcher.lanes(), settings.inference().threadsPerLane())))
+            catalog.repository().loadOnnx(trusted, batcher.lanes(), settings.inference().threadsPerLane()))),
+        started);
+  }
+
+  /** Warms up the model being loaded and makes it current (unless a newer one won meanwhile). */
+  private Future<Void> install(JsonObject metadata, String version, Future<OnnxModel> loading, long started) {
+    loadingVersion = version;
+    return loading
         .compose(loaded -> Future.fromCompletionStage(batcher.warmUp(loaded), context).map(loaded)
             .onFailure(e -> loaded.retire()))
         .map(loaded -> {
