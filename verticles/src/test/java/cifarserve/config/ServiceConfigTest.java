@@ -3,6 +3,7 @@ package cifarserve.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import cifarserve.training.TrainingOptions;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +40,27 @@ class ServiceConfigTest {
         JsonObject config = ServiceConfig.load(file, Map.of());
         assertThat(config.getJsonObject("http").getInteger("port")).as(name).isEqualTo(8080);
       }
+    }
+  }
+
+  /**
+   * The from-nothing budget (README, "From nothing"): batch 32 with the study's 0.01 as the cosine's peak
+   * reached 72.36 % in 3 epochs, where batch 64 reached 67.41 %. A deployment's config that names its own
+   * training values must name these, or its node would train a different (weaker) model from nothing.
+   */
+  @Test
+  void everyDeploymentTrainsTheDefaultFromNothingBudget() {
+    TrainingOptions defaults = TrainingOptions.fromJson(ServiceConfig.load(null, Map.of()).getJsonObject("training"), "");
+    assertThat(defaults.epochs()).isEqualTo(3);
+    assertThat(defaults.batchSize()).isEqualTo(32);
+    assertThat(defaults.learningRate()).isEqualTo(0.01);
+    assertThat(defaults.schedule()).isEqualTo(TrainingOptions.COSINE);
+    assertThat(defaults.baseLearningRate()).isZero();
+    for (String name : new String[] {"local.json", "ec2.json"}) {
+      Path file = Path.of("..", "conf", name);
+      assertThat(file).exists();
+      TrainingOptions deployed = TrainingOptions.fromJson(ServiceConfig.load(file, Map.of()).getJsonObject("training"), "");
+      assertThat(deployed).as(name).isEqualTo(defaults);
     }
   }
 

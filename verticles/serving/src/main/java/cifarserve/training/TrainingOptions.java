@@ -45,7 +45,7 @@ public record TrainingOptions(int epochs, int trainLimit, int testLimit, int bat
         json.getInteger("epochs", 1),
         json.getInteger("trainLimit", 0),
         json.getInteger("testLimit", 0),
-        json.getInteger("batchSize", 64),
+        json.getInteger("batchSize", 32),
         json.getLong("seed", 42L),
         json.getBoolean("horizontalFlip", true),
         json.getBoolean("saveEachEpoch", false),
