@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,7 +27,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "coldstart", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Starts the function image --repeat times under its deployed limits (2 CPUs, 4 GiB, read-only root)",
-        "and times each phase to the first correct answer, plus the CPU it used; then the variants. Writes --json."})
+        "and times each phase to the first correct answer, plus the CPU it used; the variants and --compare images start in",
+        "turn with it. Writes --json."})
 public final class ColdStartCommand implements Callable<Integer> {
   @Option(names = "--repeat", paramLabel = "N", defaultValue = "5", description = "Cold starts of the image as built (default ${DEFAULT-VALUE}).")
   int repeat;
@@ -37,12 +40,17 @@ public final class ColdStartCommand implements Callable<Integer> {
   @Option(names = "--plain-jar", paramLabel = "JAR", description = "The function's jar as Maven builds it, for the variant that extracts its natives at start."
       + " Default: the one build-image.sh used (openfaas/target/jar-path).")
   Path plainJar;
+  @Option(names = "--compare", paramLabel = "TAR", description = "Another function image archive (e.g. the image before a change,"
+      + " or one built with JDK 25's AOT cache), started --repeat times too; repeatable. All images start in turn, so a"
+      + " busy machine weighs on each alike.")
+  List<Path> compare = List.of();
   @Option(names = "--json", paramLabel = "FILE", defaultValue = "openfaas/target/coldstart.json", description = "Default: ${DEFAULT-VALUE}")
   Path json;
   @Option(names = "--start-timeout", paramLabel = "SECONDS", defaultValue = "240", description = "Give up on a start after this long.")
   int startTimeout;
 
   static final String IMAGE = "cifar-serve-function:latest";
+  private static final Pattern LOADED_IMAGE = Pattern.compile("Loaded image: (\\S+)");
 
   @Override
   public Integer call() throws Exception {
@@ -58,11 +66,13 @@ public final class ColdStartCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     JsonObject variants = new JsonObject();
     try (DockerCli docker = DockerCli.connect(dockerOptions.dockerHost, dockerWork)) {
+      List<Deployment> compared = loadCompared(docker);
       docker.run(900, "load", "-i", archive.toString());
       ContainerReadings readings = new ContainerReadings(docker, vertx);
-      for (Map.Entry<Deployment, Integer> v : variants(docker, archive).entrySet()) {
-        variants.put(v.getKey().key(), startsOf(docker, readings, v.getKey(), v.getValue(), png));
-      }
+      Map<Deployment, Integer> counts = new LinkedHashMap<>();
+      compared.forEach(d -> counts.put(d, repeat));
+      counts.putAll(variants(docker, archive));
+      startsInTurn(docker, readings, counts, png).forEach(variants::put);
     } catch (Exception failed) {
       System.err.println("coldstart: " + failed.getMessage());
       return 3;
@@ -114,26 +124,65 @@ public final class ColdStartCommand implements Callable<Integer> {
     return out;
   }
 
-  private JsonObject startsOf(DockerCli docker, ContainerReadings readings, Deployment d, int count, byte[] png) throws Exception {
-    System.err.println("coldstart: " + d.title() + " (" + count + " starts)");
-    JsonArray starts = new JsonArray();
-    Map<String, List<Double>> byFigure = new LinkedHashMap<>();
-    for (int i = 1; i <= count; i++) {
-      try (Container c = Container.start(docker, d, "coldstart-" + d.key(), null, null, null, null, png, startTimeout)) {
-        Map<String, Double> figures = new LinkedHashMap<>(c.phases);
-        figures.put("cpuS", readings.cpuSeconds(c.name));
-        figures.put("memoryMiB", readings.memoryMiB(c.name));
-        figures.forEach((k, v) -> byFigure.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
-        starts.add(new JsonObject(new LinkedHashMap<>(figures)));
-        System.err.printf(Locale.ROOT, "  start %d: first answer at %.2f s, %.2f CPU-s, %.0f MiB%n", i, figures.get("firstAnswer"),
-            orNaN(figures.get("cpuS")), orNaN(figures.get("memoryMiB")));
+  /**
+   * Loads each --compare archive under a tag of its own (archives built by build-image.sh all name their image
+   * cifar-serve-function:latest, which the image under test then takes back).
+   */
+  private List<Deployment> loadCompared(DockerCli docker) throws Exception {
+    List<Deployment> out = new ArrayList<>();
+    for (int i = 0; i < compare.size(); i++) {
+      String loaded = docker.run(900, "load", "-i", compare.get(i).toString());
+      Matcher name = LOADED_IMAGE.matcher(loaded);
+      if (!name.find()) {
+        throw new IllegalStateException("docker load named no image for " + compare.get(i) + ": " + loaded);
+      }
+      String tag = "cifar-serve-function:compare-" + (i + 1);
+      docker.run(30, "tag", name.group(1).trim(), tag);
+      out.add(new Deployment("compare" + (i + 1), compare.get(i).toString(), tag, false, List.of(), List.of()));
+    }
+    return out;
+  }
+
+  /** Round-robin: one start of each deployment that has starts left, then the next round. */
+  private Map<String, JsonObject> startsInTurn(DockerCli docker, ContainerReadings readings, Map<Deployment, Integer> counts,
+      byte[] png) throws Exception {
+    Map<Deployment, JsonArray> starts = new LinkedHashMap<>();
+    Map<Deployment, Map<String, List<Double>>> byFigure = new LinkedHashMap<>();
+    counts.keySet().forEach(d -> {
+      starts.put(d, new JsonArray());
+      byFigure.put(d, new LinkedHashMap<>());
+    });
+    int rounds = counts.values().stream().mapToInt(Integer::intValue).max().orElse(0);
+    for (int round = 1; round <= rounds; round++) {
+      for (Map.Entry<Deployment, Integer> entry : counts.entrySet()) {
+        if (round <= entry.getValue()) {
+          Deployment d = entry.getKey();
+          Map<String, Double> figures = oneStart(docker, readings, d, png);
+          figures.forEach((k, v) -> byFigure.get(d).computeIfAbsent(k, x -> new ArrayList<>()).add(v));
+          starts.get(d).add(new JsonObject(new LinkedHashMap<>(figures)));
+          System.err.printf(Locale.ROOT, "  %s, start %d: first answer at %.2f s, %.2f CPU-s, %.0f MiB%n", d.key(), round,
+              figures.get("firstAnswer"), orNaN(figures.get("cpuS")), orNaN(figures.get("memoryMiB")));
+        }
       }
     }
-    JsonObject medians = new JsonObject();
-    byFigure.forEach((figure, values) -> medians.put(figure, Spread.of(values).toJson()));
-    System.out.println(String.format(Locale.ROOT, "%-16s median of %d: %s", d.key(), count, summary(byFigure)));
-    return new JsonObject().put("title", d.title()).put("options", new JsonArray(d.options())).put("command", new JsonArray(d.command()))
-        .put("starts", starts).put("spread", medians);
+    Map<String, JsonObject> out = new LinkedHashMap<>();
+    for (Deployment d : counts.keySet()) {
+      JsonObject medians = new JsonObject();
+      byFigure.get(d).forEach((figure, values) -> medians.put(figure, Spread.of(values).toJson()));
+      System.out.println(String.format(Locale.ROOT, "%-16s median of %d: %s", d.key(), counts.get(d), summary(byFigure.get(d))));
+      out.put(d.key(), new JsonObject().put("title", d.title()).put("image", d.image()).put("options", new JsonArray(d.options()))
+          .put("command", new JsonArray(d.command())).put("starts", starts.get(d)).put("spread", medians));
+    }
+    return out;
+  }
+
+  private Map<String, Double> oneStart(DockerCli docker, ContainerReadings readings, Deployment d, byte[] png) throws Exception {
+    try (Container c = Container.start(docker, d, "coldstart-" + d.key(), null, null, null, null, png, startTimeout)) {
+      Map<String, Double> figures = new LinkedHashMap<>(c.phases);
+      figures.put("cpuS", readings.cpuSeconds(c.name));
+      figures.put("memoryMiB", readings.memoryMiB(c.name));
+      return figures;
+    }
   }
 
   private static String summary(Map<String, List<Double>> byFigure) {
