@@ -7,7 +7,6 @@ import cifarserve.metrics.ServiceMetrics;
 import cifarserve.model.ModelCatalog;
 import cifarserve.model.ArtifactSignature;
 import cifarserve.model.ArtifactStore;
-import cifarserve.model.ModelVersion;
 import cifarserve.model.OnnxModel;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -29,7 +28,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The event-bus side of inference: takes requests from this node's HTTP verticle (and, in a cluster,
  * from other nodes), hands them to the {@link Batcher} that runs {@link OnnxModel} batches, and keeps
- * the served model current (loads the newest artifact, swaps on announcements).
+ * the served model current through {@link ModelSwitch} (the newest artifact, swaps on announcements).
  *
  * <p>In a cluster it hands work to other nodes when busy ({@link ClusterDispatch}), loads the cluster's
  * model at start-up (sharing its own if newer) and checks it every {@code cluster.modelSyncMs}.
@@ -43,7 +42,7 @@ public final class InferenceVerticle extends VerticleBase {
   private Batcher batcher;
   private long timeoutNanos;
   private ModelCatalog catalog;
-  private String loadingVersion;
+  private ModelSwitch models;
   private ClusterDispatch cluster;
   private long syncTimer = -1;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
@@ -74,6 +73,7 @@ public final class InferenceVerticle extends VerticleBase {
     registry = ServiceMetrics.registry();
     batcher = new Batcher(batching, new InferenceMeters(registry));
     InferenceMeters.gauges(registry, batcher, vertx);
+    models = new ModelSwitch(vertx, context, settings, catalog, batcher, preloaded);
     LOG.info("Inference: {} lane(s) of {} thread(s), {}", inference.lanes(), inference.threadsPerLane(), batching);
     cluster = new ClusterDispatch(vertx, settings.cluster(), registry);
 
@@ -86,23 +86,21 @@ public final class InferenceVerticle extends VerticleBase {
         syncTimer = vertx.setPeriodic(syncMs, syncMs, id -> catalog.current()
             .onSuccess(current -> {
               if (current != null) {
-                swapTo(current);
+                models.swapTo(current);
               }
             }));
       }
     }
     consumers.add(vertx.eventBus().<JsonObject>localConsumer(Addresses.MODEL_INFO, message -> {
-      OnnxModel current = served();
-      if (current == null) {
-        message.fail(BatchFailure.Reason.NOT_READY.statusCode, "no model loaded yet");
-      } else {
+      OnnxModel current = servedOrFail(message);
+      if (current != null) {
         message.reply(current.metadata());
       }
     }));
-    consumers.add(vertx.eventBus().<JsonObject>consumer(Addresses.MODEL_READY, message -> swapTo(message.body())));
+    consumers.add(vertx.eventBus().<JsonObject>consumer(Addresses.MODEL_READY, message -> models.swapTo(message.body())));
 
     // Load in the background: the HTTP side answers health (and 503 for inference) meanwhile.
-    loadInitialModel().onFailure(e -> LOG.error("Could not load a model at start-up: {}", e.getMessage()));
+    models.loadInitial().onFailure(e -> LOG.error("Could not load a model at start-up: {}", e.getMessage()));
     return Future.succeededFuture();
   }
 
@@ -118,112 +116,6 @@ public final class InferenceVerticle extends VerticleBase {
     })).onComplete(done -> LocalCodec.unregister(vertx.eventBus()));
   }
 
-  private OnnxModel served() {
-    return (OnnxModel) batcher.current();
-  }
-
-  private Future<Void> loadInitialModel() {
-    if (preloaded != null) {
-      return Future.fromCompletionStage(preloaded, context).compose(found -> {
-        if (found.isEmpty()) {
-          LOG.info("No model artifact in {} yet: waiting for one", catalog.repository().directory());
-          return Future.succeededFuture();
-        }
-        OnnxModel model = found.get();
-        if (vertx.isClustered()) { // the cluster's model may be newer: the usual path decides
-          model.close();
-          return loadNewestHere();
-        }
-        return install(model.metadata(), model.version(), Future.succeededFuture(model), System.nanoTime());
-      });
-    }
-    return loadNewestHere();
-  }
-
-  private Future<Void> loadNewestHere() {
-    Future<Optional<JsonObject>> local = vertx.executeBlocking(() -> catalog.repository().newestServable());
-    Future<JsonObject> shared = vertx.isClustered() ? catalog.current() : Future.succeededFuture();
-    return Future.all(local, shared).compose(both -> {
-      JsonObject best = local.result().orElse(null);
-      JsonObject fromCluster = shared.result();
-      if (fromCluster != null && (best == null || ModelCatalog.isNewer(fromCluster, best))) {
-        best = fromCluster;
-      }
-      if (best == null) {
-        LOG.info("No model artifact in {} yet: waiting for one", catalog.repository().directory());
-        return Future.succeededFuture();
-      }
-      JsonObject chosen = best;
-      boolean shareLocal = vertx.isClustered() && chosen != fromCluster
-          && (fromCluster == null || !fromCluster.getString("version").equals(chosen.getString("version")));
-      return swapTo(chosen).compose(v -> {
-        if (!shareLocal) {
-          return Future.succeededFuture();
-        }
-        LOG.info("Sharing local model {} with the cluster (newer than the cluster's)", chosen.getString("version"));
-        return catalog.announce(chosen);
-      });
-    });
-  }
-
-  /** Loads the given artifact (fetching it from the cluster if needed) and makes it current. */
-  private Future<Void> swapTo(JsonObject metadata) {
-    OnnxModel current = served();
-    String version;
-    try {
-      version = ModelVersion.of(metadata).toString();
-    } catch (ModelVersion.InvalidModelVersion e) {
-      LOG.warn("Ignoring a model announcement: {}", e.getMessage());
-      return Future.succeededFuture();
-    }
-    if (current != null && !ModelCatalog.isNewer(metadata, current.metadata())
-        || current != null && current.version().equals(version)
-        || version.equals(loadingVersion)) {
-      return Future.succeededFuture();
-    }
-    long started = System.nanoTime();
-    // What is loaded is this node's own copy, or one whose signature and hashes verified.
-    return install(metadata, version, catalog.ensureLocal(metadata)
-        .compose(trusted -> vertx.executeBlocking(() ->
-            catalog.repository().loadOnnx(trusted, batcher.lanes(), settings.inference().threadsPerLane()))),
-        started);
-  }
-
-  /** Warms up the model being loaded and makes it current (unless a newer one won meanwhile). */
-  private Future<Void> install(JsonObject metadata, String version, Future<OnnxModel> loading, long started) {
-    loadingVersion = version;
-    return loading
-        .compose(loaded -> Future.fromCompletionStage(batcher.warmUp(loaded), context).map(loaded)
-            .onFailure(e -> loaded.retire()))
-        .map(loaded -> {
-          OnnxModel now = served();
-          // Swaps complete on this event loop, one at a time: versions only move forward.
-          if (now != null && !ModelCatalog.isNewer(metadata, now.metadata())) {
-            loaded.retire();
-            return null;
-          }
-          batcher.swap(loaded); // the model it replaces is freed once the batches running on it end
-          return loaded;
-        })
-        .onSuccess(loaded -> {
-          if (loaded != null) {
-            LOG.info("Model {} loaded in {} ms (test accuracy {})", loaded.version(),
-                (System.nanoTime() - started) / 1_000_000, metadata.getValue("accuracy"));
-            vertx.eventBus().publish(Addresses.MODEL_LOADED, loaded.metadata());
-          }
-        })
-        .onFailure(e -> {
-          if (!(e instanceof ModelCatalog.ModelRefused)) { // refusals are logged (once) by the catalog
-            LOG.error("Model {} could not be loaded: {}", version, e.getMessage());
-          }
-        })
-        .onComplete(done -> {
-          if (version.equals(loadingVersion)) {
-            loadingVersion = null;
-          }
-        })
-        .mapEmpty();
-  }
 
   /** A request from this node's HTTP side, images as decoded there: run here, or hand it to the cluster when busy. */
   private void onRequest(Message<ImageBatch> message) {
@@ -283,7 +175,7 @@ public final class InferenceVerticle extends VerticleBase {
 
   /** The served model, or null once {@code message} has been failed with 503 (none loaded yet). */
   private OnnxModel servedOrFail(Message<?> message) {
-    OnnxModel current = served();
+    OnnxModel current = models.served();
     if (current == null) {
       message.fail(BatchFailure.Reason.NOT_READY.statusCode, "no model loaded yet");
     }
