@@ -75,6 +75,11 @@ public final class OnnxModel implements Batcher.Model, AutoCloseable {
       throw new IOException("model " + metadata.getString("version") + ": the ONNX file's SHA-256 " + actual
           + " differs from its metadata's " + expected + ": refused");
     }
+    return open(bytes, metadata, lanes, threadsPerLane);
+  }
+
+  /** Sessions on bytes the caller has already checked against {@code metadata} ({@link ArtifactCheck}). */
+  static OnnxModel open(byte[] bytes, JsonObject metadata, int lanes, int threadsPerLane) throws IOException {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     OrtSession[] sessions = new OrtSession[Math.max(1, lanes)];
     try (OrtSession.SessionOptions options = sessionOptions(threadsPerLane)) {
