@@ -44,5 +44,5 @@ NODE_FLAGS=(
 JAR=${JAR:-} OUT=$ROOT/ec2/target ARCHIVE=$ROOT/ec2/target/cifar-serve-node.tar IMAGE=${IMAGE:-cifar-serve-node:latest} \
   CONF=$ROOT/conf/ec2.json EXTRA_CONF=$ROOT/conf/cluster-local.xml \
   MODULES=java.se,jdk.unsupported,jdk.crypto.ec,jdk.management,jdk.naming.dns,jdk.zipfs,jdk.jfr \
-  EXTRA_JVM_FLAGS="${NODE_FLAGS[*]}" SERVE_ARGS="serve --conf /app/conf/ec2.json --cluster" APPCDS=0 ALLOW_TRAINING_STACK=1 \
+  EXTRA_JVM_FLAGS="${NODE_FLAGS[*]}" JIT=tiered SERVE_ARGS="serve --conf /app/conf/ec2.json --cluster" APPCDS=0 ALLOW_TRAINING_STACK=1 \
   exec openfaas/build-image.sh

@@ -31,6 +31,7 @@
 #   MODULES=list            the jlink modules (default below)
 #   EXTRA_CONF="files"      more files for /app/conf (e.g. a Hazelcast config)
 #   EXTRA_JVM_FLAGS="..."   appended to the JVM flags below (later flags win)
+#   JIT=c1|tiered           c1 (default, the function): C1 only; tiered: the JDK's C1 + C2 (the always-on node)
 #   SERVE_ARGS="..."        the service's arguments (default: serve --conf /app/conf/<CONF's name>)
 #   ALLOW_TRAINING_STACK=1  the image may carry DL4J/ND4J/OpenBLAS/Hazelcast (the node's image)
 set -euo pipefail
@@ -65,6 +66,14 @@ JVM_FLAGS=(
   -XX:MaxMetaspaceSize=256m
   -XX:ReservedCodeCacheSize=128m
 )
+case ${JIT:-c1} in
+  # A function's process serves a burst and is scaled away: C2 compiling the start-up's hot loops (SHA-256
+  # of the model, the jar's directory, Netty) cost ~0.3 of its ~1.8 CPU-s to the first answer, and the
+  # work that stays hot per request is ONNX Runtime's native code (docs/performance.md, cold start).
+  c1) JVM_FLAGS+=(-XX:TieredStopAtLevel=1) ;;
+  tiered) ;;
+  *) printf '[build-image] ERROR: JIT must be c1 or tiered, not %s\n' "$JIT" >&2; exit 2 ;;
+esac
 read -r -a EXTRA <<< "${EXTRA_JVM_FLAGS:-}"   # appended after step 4's flags: later flags win
 
 log() { printf '[build-image] %s\n' "$*" >&2; }

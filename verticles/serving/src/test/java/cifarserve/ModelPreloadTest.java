@@ -83,6 +83,25 @@ class ModelPreloadTest {
         .isEmpty();
   }
 
+  @Test
+  void aDamagedNewestModelFallsBackToThePreviousIntactOne() throws Exception {
+    String shipped = copyShippedModel();
+    String newer = "cnn-29990101T000000Z-0002";
+    JsonObject metadata = new JsonObject(Files.readString(modelDir.resolve(shipped + ".json"))).put("version", newer);
+    Files.writeString(modelDir.resolve(newer + ".json"), metadata.encodePrettily());
+    byte[] bytes = Files.readAllBytes(modelDir.resolve(shipped + ".onnx"));
+    bytes[bytes.length / 2] ^= 1;
+    Files.write(modelDir.resolve(newer + ".onnx"), bytes);
+
+    Optional<OnnxModel> model = ModelPreload.begin().load(new ArtifactStore(modelDir), 1, 1).toCompletableFuture()
+        .get(2, TimeUnit.MINUTES);
+    try {
+      assertThat(model).map(OnnxModel::version).contains(shipped);
+    } finally {
+      model.ifPresent(OnnxModel::close);
+    }
+  }
+
   /** The repository's shipped model (its ONNX twin and metadata) into the test's folder; its version. */
   private String copyShippedModel() throws IOException {
     String version = null;

@@ -19,6 +19,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * the function starts at zero replicas; a request that arrives at zero starts a replica and is held
  * until the replica's {@code /_/ready} answers 200, then forwarded; after {@code zeroDuration} with no
  * request in flight and none arriving, the replica is removed. Listens on 127.0.0.1 only.
+ *
+ * <p>Scaling is serialised: a request that arrives while the replica is being removed starts the next
+ * one only after the removal has finished, so a late removal cannot take away the replica just started
+ * (both address the same container name).
  */
 public final class ScaleToZeroProxy extends VerticleBase {
   /** What the proxy scales: start returns the port the new replica listens on. Both may block (worker). */
@@ -42,6 +46,7 @@ public final class ScaleToZeroProxy extends VerticleBase {
   private HttpServer server;
   private HttpClient client;
   private Future<Integer> replica;  // null at zero replicas
+  private Future<Void> removal = Future.succeededFuture();  // the last scale-down, done or running
   private int inFlight;
   private long lastActivity;
   private volatile boolean atZero = true;
@@ -103,7 +108,7 @@ public final class ScaleToZeroProxy extends VerticleBase {
   private Future<Integer> scaleUp() {
     long began = System.nanoTime();
     atZero = false;
-    Future<Integer> up = vertx.executeBlocking(replicas::start, false)
+    Future<Integer> up = removal.transform(removed -> vertx.executeBlocking(replicas::start, false))
         .compose(port -> awaitReady(port, began + 300_000_000_000L).map(v -> {
           coldStarts.add(new ColdStart(began, System.nanoTime()));
           return port;
@@ -144,10 +149,11 @@ public final class ScaleToZeroProxy extends VerticleBase {
     }
     replica = null;
     scaleDowns.add(System.nanoTime());
-    vertx.executeBlocking(() -> {
+    removal = vertx.executeBlocking(() -> {
       replicas.remove();
       return null;
-    }, false).onComplete(done -> atZero = replica == null);
+    }, false);
+    removal.onComplete(done -> atZero = replica == null);
   }
 
   @Override

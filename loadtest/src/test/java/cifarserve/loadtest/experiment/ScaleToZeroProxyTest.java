@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,6 +23,8 @@ class ScaleToZeroProxyTest {
   private final AtomicInteger removals = new AtomicInteger();
   private volatile HttpServer replica;
   private final AtomicLong readyAt = new AtomicLong();
+  /** When set, a removal waits for it: a slow `docker rm`. */
+  private volatile CountDownLatch removalGate;
 
   @AfterEach
   void close() throws Exception {
@@ -47,6 +50,9 @@ class ScaleToZeroProxyTest {
     @Override
     public void remove() throws Exception {
       removals.incrementAndGet();
+      if (removalGate != null) {
+        removalGate.await(20, TimeUnit.SECONDS);
+      }
       await(replica.close());
     }
   };
@@ -63,7 +69,9 @@ class ScaleToZeroProxyTest {
 
   @Test
   void startsAtZeroHoldsUntilReadyForwardsAndScalesBackToZero() throws Exception {
-    ScaleToZeroProxy proxy = new ScaleToZeroProxy(fake, 1500);
+    // zero-duration well above the gap between the held answers and the warm request, which a loaded
+    // CI host can stretch to a second
+    ScaleToZeroProxy proxy = new ScaleToZeroProxy(fake, 3000);
     await(vertx.deployVerticle(proxy));
     HttpClient client = vertx.createHttpClient();
     assertThat(proxy.atZero()).isTrue();
@@ -91,6 +99,26 @@ class ScaleToZeroProxyTest {
     assertThat(call(client, proxy.port(), HttpMethod.POST, "x")).isEqualTo("200 POST /v1/classify 1 ready");
     assertThat(starts.get()).isEqualTo(2);
     assertThat(proxy.coldStarts()).hasSize(2);
+  }
+
+  @Test
+  void aRequestArrivingDuringTheRemovalStartsAReplicaTheRemovalDoesNotTakeAway() throws Exception {
+    ScaleToZeroProxy proxy = new ScaleToZeroProxy(fake, 200);
+    await(vertx.deployVerticle(proxy));
+    HttpClient client = vertx.createHttpClient();
+    assertThat(call(client, proxy.port(), HttpMethod.POST, "ab")).isEqualTo("200 POST /v1/classify 2 ready");
+
+    removalGate = new CountDownLatch(1);
+    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> removals.get() == 1);
+    // the removal is under way (blocked); a request now needs a new replica, started after it
+    var during = client.request(HttpMethod.POST, proxy.port(), "127.0.0.1", "/v1/classify")
+        .compose(r -> r.send(Buffer.buffer("abc"))).compose(a -> a.body().map(b -> a.statusCode() + " " + b));
+    Thread.sleep(100); // let the request reach the proxy while the removal still blocks
+    assertThat(starts.get()).isEqualTo(1);
+    removalGate.countDown();
+    assertThat(await(during)).isEqualTo("200 POST /v1/classify 3 ready");
+    assertThat(starts.get()).isEqualTo(2);
+    assertThat(proxy.atZero()).isFalse();
   }
 
   @Test

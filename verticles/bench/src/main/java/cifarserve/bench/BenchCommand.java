@@ -15,17 +15,28 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import cifarserve.BuildInfo;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "cifar-serve-bench", mixinStandardHelpOptions = true,
+@Command(name = "cifar-serve-bench", mixinStandardHelpOptions = true, versionProvider = BenchCommand.Version.class,
     description = {"Measure the engine: training images/s, in-process inference latency and batched throughput,"
         + " cold-start phases and memory, each part in a fresh JVM. Prints a table; --json writes every figure.",
         "A benchmark, not a test: run it on a quiet machine (the load average is recorded with every figure)."})
 public final class BenchCommand implements Callable<Integer> {
   public static void main(String[] args) {
     System.exit(new CommandLine(new BenchCommand()).execute(args));
+  }
+
+  /** The versions a figure was measured with: the bench's and the engines' it drives. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"cifar-serve-bench " + BuildInfo.get("app") + " (Deeplearning4j "
+          + BuildInfo.get("dl4j") + ", ONNX Runtime " + BuildInfo.get("onnxruntime")
+          + ", Java " + System.getProperty("java.version") + ")"};
+    }
   }
 
   @Option(names = "--quick", description = "fewer windows and runs (under 2 minutes)")

@@ -2,6 +2,7 @@ package cifarserve.bench;
 
 import cifarserve.model.CifarCnn;
 import cifarserve.model.ModelRepository;
+import cifarserve.model.ModelVersion;
 import cifarserve.model.OnnxExport;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -277,8 +278,9 @@ public final class Benchmark {
     out.printf("no model artifact in %s: measuring with an untrained network of the same architecture in %s%n",
         modelDir, temp);
     MultiLayerNetwork untrained = CifarCnn.newNetwork(42);
-    new ModelRepository(temp).save(untrained, OnnxExport.toOnnx(untrained, "bench-untrained"), new JsonObject()
-        .put("version", "bench-untrained").put("model", "cifar10-cnn").put("accuracy", 0.1)
+    String version = ModelVersion.next(Instant.now()).toString(); // the repository accepts only real version ids
+    new ModelRepository(temp).save(untrained, OnnxExport.toOnnx(untrained, version), new JsonObject()
+        .put("version", version).put("model", "cifar10-cnn").put("accuracy", 0.1)
         .put("note", "untrained network written by cifar-serve bench"));
     return temp;
   }

@@ -20,6 +20,16 @@ class BenchCommandTest {
   }
 
   @Test
+  void versionNamesTheEnginesAFigureWasMeasuredWith() {
+    java.io.StringWriter out = new java.io.StringWriter();
+    int exit = new CommandLine(new BenchCommand()).setOut(new java.io.PrintWriter(out)).execute("-V");
+    assertEquals(0, exit);
+    assertTrue(out.toString().matches("(?s)cifar-serve-bench \\S+ \\(Deeplearning4j 1\\.\\S+, ONNX Runtime 1\\.\\S+, Java .*"),
+        out.toString());
+    assertFalse(out.toString().contains("unknown"), out.toString());
+  }
+
+  @Test
   void childJvmsGetTheDeployedEnvironmentByDefault() {
     assertEquals(Map.of("OMP_WAIT_POLICY", "PASSIVE", "OPENBLAS_THREAD_TIMEOUT", "4"), childEnvironment());
   }

@@ -3,6 +3,7 @@ package cifarserve.model;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -51,21 +52,43 @@ final class ArtifactCheck {
     return fileProblem(onnxFile, "ONNX file", onnx.getLong("bytes"), onnx.getString("sha256"));
   }
 
+  /** The same for the ONNX twin's bytes already read: the bytes checked are the bytes then loaded. */
+  static Optional<String> onnxProblem(byte[] onnxBytes, JsonObject metadata) {
+    JsonObject onnx = metadata.getJsonObject("onnx", new JsonObject());
+    return sizeProblem("ONNX file", onnx.getLong("bytes"), onnxBytes.length)
+        .or(() -> shaProblem("ONNX file", onnx.getString("sha256"), () -> OnnxModel.sha256(onnxBytes)));
+  }
+
   private static Optional<String> fileProblem(Path file, String what, Long expectedBytes, String expectedSha) {
     try {
       if (!Files.isRegularFile(file)) {
         return Optional.of(what + " is missing");
       }
-      long actualBytes = Files.size(file);
-      if (expectedBytes != null && expectedBytes != actualBytes) {
-        return Optional.of(what + " is " + actualBytes + " bytes, its metadata says " + expectedBytes);
-      }
-      if (expectedSha != null && !expectedSha.equalsIgnoreCase(sha256(file))) {
-        return Optional.of(what + "'s SHA-256 differs from its metadata");
-      }
-      return Optional.empty();
-    } catch (IOException | RuntimeException e) {
+      Optional<String> size = sizeProblem(what, expectedBytes, Files.size(file));
+      return size.isPresent() ? size : shaProblem(what, expectedSha, () -> sha256(file));
+    } catch (IOException | RuntimeException e) { // an UncheckedIOException from the hash included
       return Optional.of(what + " is unreadable (" + e.getMessage() + ")");
+    }
+  }
+
+  private static Optional<String> sizeProblem(String what, Long expectedBytes, long actualBytes) {
+    return expectedBytes != null && expectedBytes != actualBytes
+        ? Optional.of(what + " is " + actualBytes + " bytes, its metadata says " + expectedBytes)
+        : Optional.empty();
+  }
+
+  /** A hash source that may fail reading its file. */
+  private interface Sha256 {
+    String hex() throws IOException;
+  }
+
+  private static Optional<String> shaProblem(String what, String expectedSha, Sha256 actual) {
+    try {
+      return expectedSha != null && !expectedSha.equalsIgnoreCase(actual.hex())
+          ? Optional.of(what + "'s SHA-256 differs from its metadata")
+          : Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
@@ -78,9 +101,13 @@ final class ArtifactCheck {
     if (problem.isEmpty() && metadata.getJsonObject("onnx") != null && Files.isRegularFile(onnxFile)) {
       problem = onnxProblem(onnxFile, metadata);
     }
-    problem.ifPresent(p -> LOG.warn("Skipping model artifact {}: {}; falling back to the previous valid one",
-        metadata.getString("version"), p));
+    problem.ifPresent(p -> warnSkipping(metadata, p));
     return problem.isEmpty();
+  }
+
+  static void warnSkipping(JsonObject metadata, String problem) {
+    LOG.warn("Skipping model artifact {}: {}; falling back to the previous valid one", metadata.getString("version"),
+        problem);
   }
 
   public static String sha256(Path file) throws IOException {

@@ -1,7 +1,6 @@
 package cifarserve.model;
 
 import ai.onnxruntime.OrtEnvironment;
-import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.util.Optional;
@@ -20,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * then runs one image, so the first request does not pay for ONNX Runtime's first run.
  *
  * <p>For a process that serves its own model folder only (the function): the artifact goes through the
- * same checks as any local load ({@link ArtifactStore#newestServable}, the SHA-256 in {@link OnnxModel}).
+ * same checks as any local load, its ONNX file read and hashed once ({@link ArtifactStore#loadNewestServable}).
  */
 public final class ModelPreload {
   /** One short-lived daemon thread per step: nothing here may keep the JVM alive. */
@@ -46,7 +45,7 @@ public final class ModelPreload {
 
   /**
    * The newest servable artifact of {@code store} as a warmed-up model, or empty when the folder has
-   * none; fails as {@link ArtifactStore#loadOnnx} does (e.g. a SHA-256 mismatch).
+   * none; an artifact that fails its checks is skipped for the next older one, ONNX Runtime refusing one fails.
    */
   public CompletionStage<Optional<OnnxModel>> load(ArtifactStore store, int lanes, int threadsPerLane) {
     CompletableFuture<Optional<OnnxModel>> loaded = new CompletableFuture<>();
@@ -69,18 +68,16 @@ public final class ModelPreload {
   }
 
   private static Optional<OnnxModel> loadNewest(ArtifactStore store, int lanes, int threadsPerLane) throws IOException {
-    Optional<JsonObject> newest = store.newestServable();
-    if (newest.isEmpty()) {
-      return Optional.empty();
-    }
-    OnnxModel model = store.loadOnnx(newest.get(), lanes, threadsPerLane);
-    try {
-      runOnce(model);
-    } catch (RuntimeException e) {
-      model.close();
-      throw e;
-    }
-    return Optional.of(model);
+    Optional<OnnxModel> loaded = store.loadNewestServable(lanes, threadsPerLane);
+    loaded.ifPresent(model -> {
+      try {
+        runOnce(model);
+      } catch (RuntimeException e) {
+        model.close();
+        throw e;
+      }
+    });
+    return loaded;
   }
 
   /** One blank image through every lane's session: ONNX Runtime's first run allocates and plans. */

@@ -25,17 +25,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  * [N,10]). The bytes are checked against the SHA-256 its metadata records before ONNX Runtime sees them:
  * a model that does not match is refused.
  *
- * <p>One session per lane, each with its own intra-op thread pool, so lanes do not share cores (as
- * {@code inference.threadsPerLane} promises). A lane calls {@link #predict(int, FloatBuffer, int)} with
- * its own reused direct buffer ({@link #inputBuffer}): ONNX Runtime reads a direct buffer in place, so
- * no input is copied or allocated per batch. A replaced model is {@link #retire retired}: its sessions
- * are closed once the last batch that {@link #retain retained} it has {@link #release released} it.
+ * <p>One session per lane, each with its own intra-op thread pool of {@code inference.threadsPerLane}
+ * threads, so lanes do not share cores ({@link #sessionOptions}). A lane calls
+ * {@link #predict(int, FloatBuffer, int)} with its own reused direct buffer ({@link #inputBuffer}): ONNX
+ * Runtime reads a direct buffer in place, so no input is copied or allocated per batch. A replaced model
+ * is {@link #retire retired}: its sessions are closed once the last batch that {@link #retain retained}
+ * it has {@link #release released} it.
  */
 public final class OnnxModel implements Batcher.Model, AutoCloseable {
   /** The graph's input and output names and opset (what {@code OnnxExport} writes). */
   public static final String INPUT = "input";
   public static final String OUTPUT = "probabilities";
   public static final int OPSET = 17;
+  /** ONNX Runtime's session key for intra-op threads busy-waiting between parallel sections. */
+  static final String ALLOW_SPINNING = "session.intra_op.allow_spinning";
   private static final long[] IMAGE_SHAPE = {CifarImages.CHANNELS, CifarImages.SIDE, CifarImages.SIDE};
 
   private final JsonObject metadata;
@@ -72,16 +75,14 @@ public final class OnnxModel implements Batcher.Model, AutoCloseable {
       throw new IOException("model " + metadata.getString("version") + ": the ONNX file's SHA-256 " + actual
           + " differs from its metadata's " + expected + ": refused");
     }
+    return open(bytes, metadata, lanes, threadsPerLane);
+  }
+
+  /** Sessions on bytes the caller has already checked against {@code metadata} ({@link ArtifactCheck}). */
+  static OnnxModel open(byte[] bytes, JsonObject metadata, int lanes, int threadsPerLane) throws IOException {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     OrtSession[] sessions = new OrtSession[Math.max(1, lanes)];
-    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      int intraOp = intraOpThreads(sessions.length, threadsPerLane, Runtime.getRuntime().availableProcessors(), hostCpus());
-      if (intraOp > 0) {
-        options.setIntraOpNumThreads(intraOp);
-      }
-      options.setInterOpNumThreads(1);
-      options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+    try (OrtSession.SessionOptions options = sessionOptions(threadsPerLane)) {
       for (int i = 0; i < sessions.length; i++) {
         sessions[i] = env.createSession(bytes, options);
       }
@@ -93,24 +94,33 @@ public final class OnnxModel implements Batcher.Model, AutoCloseable {
   }
 
   /**
-   * The intra-op threads to ask for, 0 meaning ONNX Runtime's own default pool (one thread per
-   * physical core, pinned). Measured on 2 cores with OMP_WAIT_POLICY=PASSIVE (fresh JVMs alternating,
-   * loaded host): that pool ran batch 128 at 2,867-3,048 images/s against 1,989-2,193 with the same
-   * 2 threads asked for explicitly, single-image p90 0.49-0.54 vs 1.0-4.5 ms. It is used only where it
-   * is the same size: one lane taking every CPU, and this process sees every CPU of the host (ONNX
-   * Runtime counts the host's cores, not a container's CPU quota or cpuset).
+   * A lane's session options: {@code threadsPerLane} intra-op threads (the lane's caller plus
+   * threadsPerLane - 1 workers) that sleep instead of spinning while they wait.
+   *
+   * <p>The count is always explicit. Left at 0, ONNX Runtime 1.23.2 runs one thread on this 2-vCPU
+   * host (the process has no worker thread, and batch 128 gives the same images per CPU-second as an
+   * explicit 1), which is why "its own pool" once looked slow in isolation (1 thread against 2) and
+   * good under HTTP load (no second thread competing with the event loop).
+   *
+   * <p>Spinning off: with spinning (ONNX Runtime's default) a waiting thread burns its core, which on a
+   * shared 2-core machine is the core the event loop, the other thread of the pool or another process
+   * needs. Measured 2026-12-01 19:20-19:40 UTC with the shipped model, 2 threads, fresh JVMs
+   * alternating at load 8-15: CPU per single image 1.07-1.43 ms spinning against 0.49-0.70 ms
+   * not; single-image p90 6.5-12.9 vs 0.53-0.94 ms; {@code cifar-serve-bench --quick --only inference}
+   * p90/p99 1.1-1.8 / 4.8-9.5 ms against 4.6-5.8 / 18-47 ms with the implicit single thread.
    */
-  static int intraOpThreads(int lanes, int threadsPerLane, int availableCpus, int hostCpus) {
-    int wanted = Math.max(1, threadsPerLane);
-    return lanes == 1 && wanted == availableCpus && availableCpus == hostCpus ? 0 : wanted;
-  }
-
-  /** The host's CPUs as /proc/cpuinfo lists them, or -1 where it cannot be read. */
-  private static int hostCpus() {
-    try (java.util.stream.Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-      return (int) lines.filter(line -> line.startsWith("processor")).count();
-    } catch (IOException | RuntimeException e) {
-      return -1;
+  static OrtSession.SessionOptions sessionOptions(int threadsPerLane) throws OrtException {
+    OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+    try {
+      options.setIntraOpNumThreads(Math.max(1, threadsPerLane));
+      options.addConfigEntry(ALLOW_SPINNING, "0");
+      options.setInterOpNumThreads(1);
+      options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      return options;
+    } catch (OrtException | RuntimeException e) {
+      options.close();
+      throw e;
     }
   }
 
