@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class InferenceVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceVerticle.class);
+  /** A model load (read, verify, one ONNX Runtime session per lane) takes well under a second here. */
+  private static final long STOP_WAIT_FOR_LOAD_SECONDS = 60;
   public static final int BAD_REQUEST = 400;
   private static final DeliveryOptions LOCAL_RESULT = new DeliveryOptions().setCodecName(LocalCodec.RESULT.name());
 
@@ -110,10 +112,17 @@ public final class InferenceVerticle extends VerticleBase {
       vertx.cancelTimer(syncTimer);
     }
     List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
-    return Future.join(unregistered).eventually(() -> vertx.executeBlocking(() -> {
-      batcher.close();
-      return null;
-    })).onComplete(done -> LocalCodec.unregister(vertx.eventBus()));
+    // no new loads once the consumers are gone; a load under way finishes (bounded) before the batcher closes
+    return Future.join(unregistered)
+        .eventually(() -> models.settled().timeout(STOP_WAIT_FOR_LOAD_SECONDS, TimeUnit.SECONDS).recover(e -> {
+          LOG.warn("A model load was still running {} s into the stop: stopping anyway", STOP_WAIT_FOR_LOAD_SECONDS);
+          return Future.succeededFuture();
+        }))
+        .eventually(() -> vertx.executeBlocking(() -> {
+          batcher.close();
+          return null;
+        }))
+        .onComplete(done -> LocalCodec.unregister(vertx.eventBus()));
   }
 
 

@@ -9,8 +9,11 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +33,8 @@ final class ModelSwitch {
   /** The initial model, loaded since the process started (the function); null: load it here. */
   private final CompletionStage<Optional<OnnxModel>> preloaded;
   private String loadingVersion;
+  /** Loads and swaps not yet finished: a stop waits for them (see {@link #settled}). */
+  private final Set<Future<Void>> inFlight = ConcurrentHashMap.newKeySet();
 
   ModelSwitch(Vertx vertx, Context context, ServiceSettings settings, ModelCatalog catalog, Batcher batcher,
       CompletionStage<Optional<OnnxModel>> preloaded) {
@@ -45,8 +50,29 @@ final class ModelSwitch {
     return (OnnxModel) batcher.current();
   }
 
+  /**
+   * Completes once every load and swap started so far has ended, however it ended. A process must not
+   * exit while ONNX Runtime builds a session on a worker: its native globals are torn down under that
+   * thread (a SIGTERM right after training finished crashed the JVM in session creation).
+   */
+  Future<Void> settled() {
+    return Future.join(List.copyOf(inFlight)).transform(done -> Future.succeededFuture());
+  }
+
+  private Future<Void> tracked(Future<Void> operation) {
+    if (!operation.isComplete()) {
+      inFlight.add(operation);
+      operation.onComplete(done -> inFlight.remove(operation));
+    }
+    return operation;
+  }
+
   /** The initial model: the preloaded one, or the newest here (and, in a cluster, the cluster's if newer). */
   Future<Void> loadInitial() {
+    return tracked(initial());
+  }
+
+  private Future<Void> initial() {
     if (preloaded != null) {
       return Future.fromCompletionStage(preloaded, context).compose(found -> {
         if (found.isEmpty()) {
@@ -107,10 +133,10 @@ final class ModelSwitch {
     }
     long started = System.nanoTime();
     // What is loaded is this node's own copy, or one whose signature and hashes verified.
-    return install(metadata, version, catalog.ensureLocal(metadata)
+    return tracked(install(metadata, version, catalog.ensureLocal(metadata)
         .compose(trusted -> vertx.executeBlocking(() ->
             catalog.repository().loadOnnx(trusted, batcher.lanes(), settings.inference().threadsPerLane()))),
-        started);
+        started));
   }
 
   /** Warms up the model being loaded and makes it current (unless a newer one won meanwhile). */
