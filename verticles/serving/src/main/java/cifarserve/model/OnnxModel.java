@@ -108,6 +108,9 @@ public final class OnnxModel implements Batcher.Model, AutoCloseable {
    * alternating at load 8-15: CPU per single image 1.07-1.43 ms spinning against 0.49-0.70 ms
    * not; single-image p90 6.5-12.9 vs 0.53-0.94 ms; {@code cifar-serve-bench --quick --only inference}
    * p90/p99 1.1-1.8 / 4.8-9.5 ms against 4.6-5.8 / 18-47 ms with the implicit single thread.
+   * Open question: on a quiet host the experiment's closed run at c=4 reached 1,851 (function) and
+   * 1,791 (node) req/s with this setting against 2,204 and 2,042 with the single thread (different
+   * runs, 21:00 vs 18:00 UTC), while its p99 at 70 % of capacity fell; a same-run A/B should decide.
    */
   static OrtSession.SessionOptions sessionOptions(int threadsPerLane) throws OrtException {
     OrtSession.SessionOptions options = new OrtSession.SessionOptions();
