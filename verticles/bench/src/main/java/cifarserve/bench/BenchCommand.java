@@ -76,6 +76,10 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--cold-runs", description = "cold starts to measure (default 5, 3 with --quick)")
   int coldRuns;
 
+  @Option(names = "--training-runs", description = "training runs, each DL4J then the PyTorch reference, in turn; "
+      + "the report gives the median of each (default ${DEFAULT-VALUE})")
+  int trainingRuns = 3;
+
   @Option(names = "--child-env", paramLabel = "NAME=VALUE", description = "environment of every child JVM on top "
       + "of the deployed one (ENGINE_ENV of conf/jvm.env), e.g. OMP_NUM_THREADS=2; repeatable")
   Map<String, String> childEnv;
@@ -89,6 +93,10 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (trainingRuns < 1) {
+      System.err.println("error: --training-runs must be at least 1");
+      return 2;
+    }
     try {
       JsonObject config = ServiceConfig.load(null);
       CifarDataset dataset = Datasets.open(config, cifarDir, System.out::println);
@@ -104,7 +112,7 @@ public final class BenchCommand implements Callable<Integer> {
           trainJvmArgs != null ? trainJvmArgs : Benchmark.TRAIN_JVM_ARGS,
           serveJvmArgs != null ? serveJvmArgs : Benchmark.SERVE_JVM_ARGS,
           coldJava != null ? coldJava : Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          coldJvmArgs != null ? coldJvmArgs : List.of(), coldRuns,
+          coldJvmArgs != null ? coldJvmArgs : List.of(), coldRuns, trainingRuns,
           childEnvironment(),
           logDir != null ? logDir : Files.createTempDirectory("cifar-bench-logs-"), commandLine());
       JsonObject report = new Benchmark(options, System.out).run();
@@ -149,6 +157,9 @@ public final class BenchCommand implements Callable<Integer> {
     }
     if (only != null) {
       parts.add("--only " + String.join(",", only));
+    }
+    if (trainingRuns != 3) {
+      parts.add("--training-runs " + trainingRuns);
     }
     if (coldJava != null) {
       parts.add("--cold-java " + coldJava);

@@ -19,16 +19,17 @@ public final class ReportTable {
     sb.append("-".repeat(100)).append('\n');
     JsonObject training = report.getJsonObject("training");
     if (training != null) {
-      row(sb, "training images/s (batch 64, median window)", String.format("%.1f  (windows %s; %.1f per CPU-second)",
-          training.getDouble("imagesPerSecond"), training.getJsonArray("imagesPerSecondWindows"),
+      row(sb, "training images/s (batch 64, median of runs)", String.format("%.1f  (runs %s; %.1f per CPU-second)",
+          training.getDouble("imagesPerSecond"), training.getJsonArray("imagesPerSecondRuns"),
           training.getDouble("imagesPerCpuSecond")));
       row(sb, "  ms per iteration p50 / p99", String.format("%.0f / %.0f", training.getJsonObject("iterationMs").getDouble("p50Ms"),
           training.getJsonObject("iterationMs").getDouble("p99Ms")));
       row(sb, "  layer helpers", training.getJsonArray("layerHelpers").encode());
       JsonObject reference = training.getJsonObject("reference");
       row(sb, "  reference, same run", reference.getBoolean("available")
-          ? String.format("%s: %.1f images/s (DL4J %.2fx)", reference.getString("framework"),
-              reference.getDouble("imagesPerSecond"), training.getDouble("speedupOverReference"))
+          ? String.format("%s: %.1f images/s (runs %s; DL4J %.2fx)", reference.getString("framework"),
+              reference.getDouble("imagesPerSecond"), reference.getJsonArray("imagesPerSecondRuns"),
+              training.getDouble("speedupOverReference"))
           : "not measured: " + reference.getString("reason"));
     }
     JsonObject inference = report.getJsonObject("inference");
