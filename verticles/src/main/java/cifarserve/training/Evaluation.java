@@ -22,21 +22,31 @@ public record Evaluation(double accuracy, int correct, int total, double[] perCl
     return of(new LoadedModel(new JsonObject().put("version", "evaluation"), network), images);
   }
 
+  /** DL4J's answers for the images. */
   public static Evaluation of(LoadedModel model, CifarImages images) {
-    int chunk = 250;
+    float[][] probabilities = new float[images.size()][];
+    for (int from = 0; from < images.size(); from += LoadedModel.EVALUATION_BATCH) {
+      int count = Math.min(LoadedModel.EVALUATION_BATCH, images.size() - from);
+      System.arraycopy(model.predict(Normalization.fromBytes(images.pixels(), from, count), count), 0,
+          probabilities, from, count);
+    }
+    return of(probabilities, images);
+  }
+
+  /** Scores answers already computed (e.g. ONNX Runtime's): row i holds image i's class probabilities. */
+  public static Evaluation of(float[][] probabilities, CifarImages images) {
+    if (probabilities.length < images.size()) {
+      throw new IllegalArgumentException(probabilities.length + " answers for " + images.size() + " images");
+    }
     int correct = 0;
     int[] perClassTotal = new int[CifarClasses.COUNT];
     int[] perClassCorrect = new int[CifarClasses.COUNT];
-    for (int from = 0; from < images.size(); from += chunk) {
-      int count = Math.min(chunk, images.size() - from);
-      float[][] probabilities = model.predict(Normalization.fromBytes(images.pixels(), from, count), count);
-      for (int i = 0; i < count; i++) {
-        int label = images.label(from + i);
-        perClassTotal[label]++;
-        if (Predictions.argMax(probabilities[i]) == label) {
-          correct++;
-          perClassCorrect[label]++;
-        }
+    for (int i = 0; i < images.size(); i++) {
+      int label = images.label(i);
+      perClassTotal[label]++;
+      if (Predictions.argMax(probabilities[i]) == label) {
+        correct++;
+        perClassCorrect[label]++;
       }
     }
     double[] perClass = new double[CifarClasses.COUNT];

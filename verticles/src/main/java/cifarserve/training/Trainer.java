@@ -129,14 +129,16 @@ public final class Trainer {
                                  Consumer<TrainingProgress> progress, JsonArray curve) throws IOException {
     long trainingNanos = System.nanoTime() - started;
     progress.accept(TrainingProgress.phase(TrainingProgress.EVALUATING, options.epochs(), seconds(started),
-        "evaluating on " + test.size() + " test images after epoch " + epochsDone));
-    Evaluation evaluation = Evaluation.of(network, test);
-    JsonObject metadata = metadata(options, epochsDone, imagesTrainedOn, train.size(), test.size(), evaluation, loss, trainingNanos)
-        .put("curve", curve.copy());
+        "exporting to ONNX, verifying it against DL4J and evaluating it on " + test.size()
+            + " test images after epoch " + epochsDone));
+    String version = versions.get().toString();
+    OnnxArtifacts.Evaluated exported = OnnxArtifacts.exportEvaluated(network, version, dataset, test);
+    JsonObject metadata = metadata(version, options, epochsDone, imagesTrainedOn, train.size(), test.size(),
+        exported.evaluation(), loss, trainingNanos).put("curve", curve.copy());
+    exported.recordIn(metadata);
     progress.accept(TrainingProgress.phase(TrainingProgress.SAVING, options.epochs(), seconds(started),
-        "saving " + metadata.getString("version") + " (test accuracy " + metadata.getDouble("accuracy") + ")"));
-    byte[] onnx = OnnxArtifacts.exportVerified(network, metadata, dataset, test);
-    var metadataFile = repository.save(network, onnx, metadata);
+        "saving " + version + " (test accuracy " + metadata.getDouble("accuracy") + ")"));
+    var metadataFile = repository.save(network, exported.onnx(), metadata);
     return new Result(new LoadedModel(metadata, network), metadataFile);
   }
 
@@ -237,16 +239,18 @@ public final class Trainer {
     return new WarmupCosineSchedule(options.learningRate(), 0, warmup, total, options.baseLearningRate());
   }
 
-  private JsonObject metadata(TrainingOptions options, Number epochs, long imagesTrainedOn, int trainImages, int testImages,
+  private JsonObject metadata(String version, TrainingOptions options, Number epochs, long imagesTrainedOn,
+                              int trainImages, int testImages,
                               Evaluation evaluation, double finalLoss, long trainingNanos) {
     Instant now = Instant.now();
-    String version = versions.get().toString();
     double trainingSeconds = trainingNanos / 1e9;
     return new JsonObject()
         .put("version", version)
         .put("model", "cifar10-cnn")
         .put("trainedAt", now.toString())
         .put("accuracy", Math.round(evaluation.accuracy() * 10000) / 10000.0)
+        // of the .onnx file as ONNX Runtime serves it, checked against DL4J (onnxVerification)
+        .put("evaluatedWith", "ONNX Runtime")
         .put("testImages", testImages)
         .put("correct", evaluation.correct())
         .put("perClassAccuracy", evaluation.perClassJson())

@@ -5,7 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import cifarserve.TestData;
 import cifarserve.TestModels;
 import cifarserve.data.CifarImages;
+import cifarserve.model.ModelRepository;
+import cifarserve.model.ModelVersion;
+import cifarserve.model.OnnxVerification;
 import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -55,6 +59,22 @@ class TrainerTest {
     assertThat(lastTraining.batch()).isEqualTo(5);
     assertThat(lastTraining.fraction()).isEqualTo(1.0);
     assertThat(lastTraining.toLine()).startsWith("epoch 2/1.5  batch 5/10");
+  }
+
+  @Test
+  void theRecordedAccuracyIsTheServedOnnxFilesAndDl4jAgreesWithIt() throws Exception {
+    ModelRepository repository = TestModels.repository();
+    JsonObject metadata = TestModels.metadata();
+    CifarImages test = TestData.testImages().limit(TestModels.TEST_IMAGES);
+    byte[] onnx = Files.readAllBytes(repository.onnxFile(ModelVersion.of(metadata)));
+    Evaluation served = Evaluation.of(OnnxVerification.onnxOutput(onnx, test), test);
+    assertThat(metadata.getInteger("correct")).isEqualTo(served.correct());
+    assertThat(metadata.getString("evaluatedWith")).isEqualTo("ONNX Runtime");
+    assertThat(metadata.getJsonObject("onnxVerification").getInteger("testImages"))
+        .isEqualTo(OnnxArtifacts.VERIFICATION_IMAGES);
+    // the two engines agree to 1e-4 on every probability: only a near-tie can flip an answer
+    Evaluation dl4j = Evaluation.of(repository.load(metadata), test);
+    assertThat(Math.abs(dl4j.correct() - served.correct())).isLessThanOrEqualTo(test.size() / 200);
   }
 
   @Test
