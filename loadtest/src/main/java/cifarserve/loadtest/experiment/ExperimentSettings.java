@@ -11,7 +11,7 @@ record ExperimentSettings(Path out, int repeat, boolean quick, String functionIm
    * The node's from-nothing budget in conf/ (training.epochs of ec2.json and local.json; a test keeps them
    * equal): the experiment trains what a deployed node trains unless --epochs says otherwise.
    */
-  static final double FROM_NOTHING_EPOCHS = 3;
+  static final double FROM_NOTHING_EPOCHS = 2.5;
 
   /** Epochs as people write them: 3, 2.75. */
   static String epochsText(double epochs) {
