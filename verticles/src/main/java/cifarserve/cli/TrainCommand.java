@@ -16,8 +16,9 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = "Train the CNN on CIFAR-10, evaluate it on the test set and write a versioned model artifact.")
 public final class TrainCommand implements Callable<Integer> {
-  @Option(names = "--epochs", description = "passes over the training images (default: config training.epochs)")
-  Integer epochs;
+  @Option(names = "--epochs", description = "passes over the training images; a fraction ends the last pass part-way,"
+      + " e.g. 2.75 (default: config training.epochs)")
+  Double epochs;
 
   @Option(names = "--train-limit", description = "use only the first N training images (default: all 50,000)")
   Integer trainLimit;
@@ -83,7 +84,7 @@ public final class TrainCommand implements Callable<Integer> {
       // Each given option: its flag (to record the command) and the training key it sets.
       StringBuilder command = new StringBuilder("java -jar verticles/target/cifar-serve.jar train");
       Object[][] given = {
-          {"--epochs", "epochs", epochs}, {"--train-limit", "trainLimit", trainLimit},
+          {"--epochs", "epochs", epochs == null ? null : TrainingOptions.epochsJson(epochs)}, {"--train-limit", "trainLimit", trainLimit},
           {"--test-limit", "testLimit", testLimit}, {"--batch-size", "batchSize", batchSize},
           {"--seed", "seed", seed}, {"--no-flip", "horizontalFlip", noFlip ? false : null},
           {"--learning-rate", "learningRate", learningRate}, {"--schedule", "schedule", schedule},
@@ -117,9 +118,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
       }, () -> false);
       JsonObject meta = result.model().metadata();
-      System.out.printf("Model %s: test accuracy %.2f%% on %d images, %d epoch(s) on %d images, %.1f s%n",
+      System.out.printf("Model %s: test accuracy %.2f%% on %d images, %s epoch(s) on %d images, %.1f s%n",
           meta.getString("version"), meta.getDouble("accuracy") * 100, meta.getInteger("testImages"),
-          meta.getInteger("epochs"), meta.getInteger("trainImages"), meta.getDouble("trainingSeconds"));
+          meta.getValue("epochs"), meta.getInteger("trainImages"), meta.getDouble("trainingSeconds"));
       System.out.println("Artifact: " + result.metadataFile() + " (+ .zip)");
       System.out.println(TrainingProgress.DONE);
       return 0;

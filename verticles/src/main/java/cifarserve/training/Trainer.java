@@ -70,8 +70,9 @@ public final class Trainer {
     Checkpoint resumed = resume ? Checkpoint.read(checkpointFile) : null;
     if (resumed != null) {
       options = TrainingOptions.fromJson(resumed.options(), resumed.command());
-      if (resumed.epochsDone() >= options.epochs()) {
-        throw new IOException(checkpointFile + ": that run finished all " + options.epochs() + " epochs already");
+      if (resumed.epochsDone() >= options.passes()) {
+        throw new IOException(checkpointFile + ": that run finished all " + TrainingOptions.epochsJson(options.epochs())
+            + " epochs already");
       }
     }
     TrainingOptions run = options;
@@ -96,14 +97,18 @@ public final class Trainer {
         "network ready: " + CifarCnn.engineReport(network)));
     int batchesPerEpoch = batchesPerEpoch(train.size(), options.batchSize());
     Result[] last = new Result[1];
-    fit(network, train, options, firstEpoch, progress, cancelled, started, (epochsDone, meanLoss) -> {
-      JsonObject point = new JsonObject().put("epoch", epochsDone).put("meanLoss", round(meanLoss, 4))
+    fit(network, train, options, firstEpoch, progress, cancelled, started, (epochsDone, batchesDone, meanLoss) -> {
+      boolean finalPass = epochsDone == run.passes();
+      // The last point of a run ending part-way through a pass is that fraction (2.75), not the pass's number.
+      Number epoch = finalPass ? TrainingOptions.epochsJson(run.epochs()) : epochsDone;
+      JsonObject point = new JsonObject().put("epoch", epoch).put("meanLoss", round(meanLoss, 4))
           .put("learningRate", schedule == null ? CifarCnn.LEARNING_RATE
-              : round(schedule.valueAt(epochsDone * batchesPerEpoch - 1, epochsDone), 6))
+              : round(schedule.valueAt((int) batchesDone - 1, epochsDone), 6))
           .put("seconds", round(seconds(started), 1));
       curve.add(point);
-      if (epochsDone == run.epochs() || run.saveEachEpoch()) {
-        last[0] = evaluateAndSave(network, train, test, run, epochsDone, meanLoss, started, progress, curve);
+      if (finalPass || run.saveEachEpoch()) {
+        long images = (batchesDone / batchesPerEpoch) * train.size() + (batchesDone % batchesPerEpoch) * run.batchSize();
+        last[0] = evaluateAndSave(network, train, test, run, epoch, images, meanLoss, started, progress, curve);
         point.put("testAccuracy", last[0].model().metadata().getDouble("accuracy"));
       }
       if (checkpointFile != null) {
@@ -116,11 +121,11 @@ public final class Trainer {
 
   /** Called after each epoch with its mean training loss. */
   private interface EpochEnd {
-    void accept(int epochsDone, double meanLoss) throws IOException;
+    void accept(int epochsDone, long batchesDone, double meanLoss) throws IOException;
   }
 
   private Result evaluateAndSave(MultiLayerNetwork network, CifarImages train, CifarImages test,
-                                 TrainingOptions options, int epochsDone, double loss, long started,
+                                 TrainingOptions options, Number epochsDone, long imagesTrainedOn, double loss, long started,
                                  Consumer<TrainingProgress> progress, JsonArray curve) throws IOException {
     long trainingNanos = System.nanoTime() - started;
     progress.accept(TrainingProgress.phase(TrainingProgress.EVALUATING, options.epochs(), seconds(started),
@@ -128,8 +133,8 @@ public final class Trainer {
             + " test images after epoch " + epochsDone));
     String version = versions.get().toString();
     OnnxArtifacts.Evaluated exported = OnnxArtifacts.exportEvaluated(network, version, dataset, test);
-    JsonObject metadata = metadata(version, options, epochsDone, train.size(), test.size(), exported.evaluation(), loss,
-        trainingNanos).put("curve", curve.copy());
+    JsonObject metadata = metadata(version, options, epochsDone, imagesTrainedOn, train.size(), test.size(),
+        exported.evaluation(), loss, trainingNanos).put("curve", curve.copy());
     exported.recordIn(metadata);
     progress.accept(TrainingProgress.phase(TrainingProgress.SAVING, options.epochs(), seconds(started),
         "saving " + version + " (test accuracy " + metadata.getDouble("accuracy") + ")"));
@@ -146,8 +151,8 @@ public final class Trainer {
                    Consumer<TrainingProgress> progress, BooleanSupplier cancelled, long started, EpochEnd epochEnd)
       throws IOException {
     int batchSize = options.batchSize();
-    int batches = batchesPerEpoch(train.size(), batchSize);
-    long totalBatches = (long) batches * options.epochs();
+    int batchesPerEpoch = batchesPerEpoch(train.size(), batchSize);
+    long totalBatches = options.totalBatches(batchesPerEpoch);
     Random random = new Random(options.seed());
     double loss = Double.NaN;
     // Batches are assembled on this thread while the network trains on the previous one, so the
@@ -161,8 +166,8 @@ public final class Trainer {
       long fitStarted = 0;
       long imagesSinceFitStarted = 0;
       long lastReport = 0;
-      long done = (long) (firstEpoch - 1) * batches;
-      for (int epoch = 1; epoch <= options.epochs(); epoch++) {
+      long done = (long) (firstEpoch - 1) * batchesPerEpoch;
+      for (int epoch = 1; epoch <= options.passes(); epoch++) {
         int[] order = Minibatches.shuffledIndices(train.size(), random);
         long epochSeed = random.nextLong();
         if (epoch < firstEpoch) {
@@ -172,6 +177,8 @@ public final class Trainer {
             () -> Minibatches.batch(train, order, 0, batchSize, options.horizontalFlip(), options.cropPadding(), new Random(epochSeed)),
             prefetcher);
         Random flips = new Random(epochSeed + 1);
+        // Every pass is whole but the last of a fractional run, which stops part-way through its order.
+        int batches = (int) Math.min(batchesPerEpoch, totalBatches - (long) (epoch - 1) * batchesPerEpoch);
         double epochLoss = 0;
         for (int b = 0; b < batches; b++) {
           if (cancelled.getAsBoolean()) {
@@ -202,11 +209,11 @@ public final class Trainer {
             double rate = elapsed > 0 ? imagesSinceFitStarted / elapsed : 0;
             double batchRate = elapsed > 0 ? (done - 1) / elapsed : 0;
             double eta = batchRate > 0 ? (totalBatches - done) / batchRate : 0;
-            progress.accept(new TrainingProgress(TrainingProgress.TRAINING, epoch, options.epochs(), b + 1, batches,
+            progress.accept(new TrainingProgress(TrainingProgress.TRAINING, epoch, options.epochs(), b + 1, batchesPerEpoch,
                 done * batchSize, rate, eta, loss, seconds(started), "training"));
           }
         }
-        epochEnd.accept(epoch, epochLoss / batches);
+        epochEnd.accept(epoch, done, epochLoss / batches);
       }
     } finally {
       prefetcher.shutdownNow();
@@ -224,7 +231,7 @@ public final class Trainer {
       return null;
     }
     int batchesPerEpoch = batchesPerEpoch(trainImages, options.batchSize());
-    int total = batchesPerEpoch * options.epochs();
+    int total = options.totalBatches(batchesPerEpoch);
     if (TrainingOptions.CONSTANT.equals(options.schedule())) {
       return new WarmupCosineSchedule(options.learningRate(), options.learningRate(), 0, total);
     }
@@ -232,7 +239,8 @@ public final class Trainer {
     return new WarmupCosineSchedule(options.learningRate(), 0, warmup, total, options.baseLearningRate());
   }
 
-  private JsonObject metadata(String version, TrainingOptions options, int epochs, int trainImages, int testImages,
+  private JsonObject metadata(String version, TrainingOptions options, Number epochs, long imagesTrainedOn,
+                              int trainImages, int testImages,
                               Evaluation evaluation, double finalLoss, long trainingNanos) {
     Instant now = Instant.now();
     double trainingSeconds = trainingNanos / 1e9;
@@ -248,7 +256,7 @@ public final class Trainer {
         .put("perClassAccuracy", evaluation.perClassJson())
         .put("epochs", epochs)
         .put("trainImages", trainImages)
-        .put("imagesTrainedOn", (long) trainImages * epochs)
+        .put("imagesTrainedOn", imagesTrainedOn)
         .put("finalLoss", Double.isFinite(finalLoss) ? finalLoss : null)
         .put("trainingSeconds", Math.round(trainingSeconds * 10) / 10.0)
         .put("options", options.toJson())

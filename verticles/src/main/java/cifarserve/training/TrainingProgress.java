@@ -3,7 +3,7 @@ package cifarserve.training;
 import io.vertx.core.json.JsonObject;
 
 /** A snapshot of a training run, published on the event bus and served at GET /train/status. */
-public record TrainingProgress(String state, int epoch, int epochs, int batch, int batchesPerEpoch,
+public record TrainingProgress(String state, int epoch, double epochs, int batch, int batchesPerEpoch,
                                long imagesSeen, double imagesPerSecond, double etaSeconds, double loss,
                                double elapsedSeconds, String message) {
 
@@ -21,7 +21,7 @@ public record TrainingProgress(String state, int epoch, int epochs, int batch, i
     return new TrainingProgress(IDLE, 0, 0, 0, 0, 0, 0, 0, Double.NaN, 0, "no training has run");
   }
 
-  public static TrainingProgress phase(String state, int epochs, double elapsedSeconds, String message) {
+  public static TrainingProgress phase(String state, double epochs, double elapsedSeconds, String message) {
     return new TrainingProgress(state, 0, epochs, 0, 0, 0, 0, 0, Double.NaN, elapsedSeconds, message);
   }
 
@@ -31,15 +31,15 @@ public record TrainingProgress(String state, int epoch, int epochs, int batch, i
 
   /** Fraction of the training batches done, 0-1. */
   public double fraction() {
-    long total = (long) epochs * batchesPerEpoch;
+    double total = Math.round(epochs * batchesPerEpoch);
     if (DONE.equals(state)) {
       return 1;
     }
-    return total == 0 ? 0 : Math.min(1, ((long) (epoch - 1) * batchesPerEpoch + batch) / (double) total);
+    return total == 0 ? 0 : Math.min(1, ((long) (epoch - 1) * batchesPerEpoch + batch) / total);
   }
 
   public JsonObject toJson() {
-    JsonObject json = new JsonObject().put("state", state).put("epoch", epoch).put("epochs", epochs)
+    JsonObject json = new JsonObject().put("state", state).put("epoch", epoch).put("epochs", TrainingOptions.epochsJson(epochs))
         .put("batch", batch).put("batchesPerEpoch", batchesPerEpoch).put("imagesSeen", imagesSeen)
         .put("imagesPerSecond", round(imagesPerSecond)).put("etaSeconds", round(etaSeconds))
         .put("elapsedSeconds", round(elapsedSeconds)).put("fraction", round(fraction()))
@@ -55,8 +55,8 @@ public record TrainingProgress(String state, int epoch, int epochs, int batch, i
     if (!TRAINING.equals(state)) {
       return String.format("[%s] %s", state, message);
     }
-    return String.format("epoch %d/%d  batch %d/%d  %.1f images/s  loss %.4f  ETA %s",
-        epoch, epochs, batch, batchesPerEpoch, imagesPerSecond, loss, duration(etaSeconds));
+    return String.format("epoch %d/%s  batch %d/%d  %.1f images/s  loss %.4f  ETA %s",
+        epoch, TrainingOptions.epochsJson(epochs), batch, batchesPerEpoch, imagesPerSecond, loss, duration(etaSeconds));
   }
 
   static String duration(double seconds) {

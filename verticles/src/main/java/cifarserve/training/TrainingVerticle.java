@@ -247,7 +247,7 @@ public final class TrainingVerticle extends VerticleBase {
             "model " + meta.getString("version") + " rejected: " + gated.refusal());
         return Future.<Void>succeededFuture();
       }
-      progress = new TrainingProgress(TrainingProgress.DONE, options.epochs(), options.epochs(), 0, 0,
+      progress = new TrainingProgress(TrainingProgress.DONE, options.passes(), options.epochs(), 0, 0,
           meta.getLong("imagesTrainedOn"), 0, 0, meta.getDouble("finalLoss", Double.NaN),
           meta.getDouble("trainingSeconds"), "model " + meta.getString("version") + " saved, test accuracy "
           + meta.getDouble("accuracy"));
@@ -283,7 +283,7 @@ public final class TrainingVerticle extends VerticleBase {
 
   private static JsonObject summary(JsonObject meta) {
     return new JsonObject().put("version", meta.getString("version")).put("accuracy", meta.getDouble("accuracy"))
-        .put("epochs", meta.getInteger("epochs")).put("trainingSeconds", meta.getDouble("trainingSeconds"));
+        .put("epochs", meta.getValue("epochs")).put("trainingSeconds", meta.getDouble("trainingSeconds"));
   }
 
   private void registerMeters(MeterRegistry registry) {

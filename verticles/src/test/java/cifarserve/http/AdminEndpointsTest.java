@@ -64,7 +64,7 @@ class AdminEndpointsTest {
         assertThat(post(client, port, "/train/cancel", wrong, "").statusCode()).isEqualTo(401);
       }
       String[][] hostile = {
-          {"{\"epochs\":\"5\"}", "epochs"}, {"{\"epochs\":1e10}", "epochs"}, {"{\"epochs\":1.5}", "epochs"},
+          {"{\"epochs\":\"5\"}", "epochs"}, {"{\"epochs\":1e10}", "epochs"}, {"{\"epochs\":201}", "epochs"},
           {"{\"epochs\":0}", "epochs"}, {"{\"batchSize\":50000}", "batchSize"}, {"{\"trainLimit\":-1}", "trainLimit"},
           {"{\"trainLimit\":50001}", "trainLimit"}, {"{\"testLimit\":10001}", "testLimit"},
           {"{\"learningRate\":2}", "learningRate"}, {"{\"learningRate\":\"0.1\"}", "learningRate"},

@@ -29,6 +29,38 @@ class TrainerTest {
     assertThat(metadata.getDouble("trainingSeconds")).isPositive();
   }
 
+  /**
+   * A budget that ends part-way through a pass (the from-nothing default can be sized to a time): 1.5
+   * epochs of 10 minibatches are 15, the schedule reaches its end on the last one, and the artifact
+   * records the fraction and the images actually trained on.
+   */
+  @Test
+  void aFractionalBudgetStopsPartWayThroughItsLastPass(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws java.io.IOException {
+    cifarserve.Main.enableEngineHelpers();
+    TrainingOptions options = TrainingOptions.fromJson(new JsonObject().put("epochs", 1.5).put("trainLimit", 640)
+        .put("testLimit", 256).put("batchSize", 64).put("warmupEpochs", 0.2), "test");
+    java.util.List<TrainingProgress> seen = new java.util.ArrayList<>();
+    JsonObject metadata = new Trainer(TestData.dataset(), new cifarserve.model.ModelRepository(dir))
+        .train(options, seen::add, () -> false).model().metadata();
+
+    assertThat(metadata.getValue("epochs")).isEqualTo(1.5);
+    assertThat(metadata.getLong("imagesTrainedOn")).isEqualTo(960);
+    var curve = metadata.getJsonArray("curve");
+    assertThat(curve.size()).isEqualTo(2);
+    assertThat(curve.getJsonObject(0).getValue("epoch")).isEqualTo(1);
+    assertThat(curve.getJsonObject(1).getValue("epoch")).isEqualTo(1.5);
+    // The cosine ends at the last of the 15 minibatches, not at the end of a second whole pass.
+    assertThat(curve.getJsonObject(1).getDouble("learningRate")).isZero();
+    assertThat(curve.getJsonObject(0).getDouble("learningRate")).isPositive();
+    TrainingProgress lastTraining = seen.stream().filter(p -> TrainingProgress.TRAINING.equals(p.state()))
+        .reduce((a, b) -> b).orElseThrow();
+    assertThat(lastTraining.epoch()).isEqualTo(2);
+    assertThat(lastTraining.batch()).isEqualTo(5);
+    assertThat(lastTraining.fraction()).isEqualTo(1.0);
+    assertThat(lastTraining.toLine()).startsWith("epoch 2/1.5  batch 5/10");
+  }
+
   @Test
   void theRecordedAccuracyIsTheServedOnnxFilesAndDl4jAgreesWithIt() throws Exception {
     ModelRepository repository = TestModels.repository();

@@ -33,7 +33,7 @@ public final class Container implements AutoCloseable {
    * CIFAR-10 test image classified: 200 with a label). Fails with the container's last log lines.
    */
   public static Container start(DockerCli docker, Deployment d, String name, Path cifarDir, Integer trainLimit,
-      Integer testLimit, Integer epochs, byte[] image, int timeoutSeconds) throws Exception {
+      Integer testLimit, Double epochs, byte[] image, int timeoutSeconds) throws Exception {
     int port = Deployment.freePort();
     docker.removeQuietly(name);
     long t0 = System.nanoTime();

@@ -38,7 +38,7 @@ public record Deployment(String key, String title, String image, boolean cluster
    * {@code trainFromNothing}: an empty model directory and TRAIN_ON_START with the given budget.
    */
   public List<String> createArgs(String name, int httpPort, Path cifarDir, Integer trainLimit, Integer testLimit,
-      Integer epochs) throws IOException {
+      Double epochs) throws IOException {
     List<String> args = new ArrayList<>(List.of("create", "--name", name, "--network", "host",
         "--cpus", CPUS, "--memory", MEMORY, "--memory-swap", MEMORY, "--read-only",
         "--tmpfs", "/tmp:exec,size=2g", "-e", "HTTP_PORT=" + httpPort, "-e", "HTTP_HOST=127.0.0.1"));
@@ -57,7 +57,7 @@ public record Deployment(String key, String title, String image, boolean cluster
       args.addAll(List.of("-e", "ACCURACY_GATE_ENABLED=false"));
       args.addAll(List.of("-v", cifarDir.toAbsolutePath() + ":/cifar:ro", "-e", "CIFAR_DIR=/cifar",
           "-e", "MODEL_DIR=/tmp/models", "-e", "TRAIN_ON_START=true", "-e", "TRAIN_LIMIT=" + trainLimit, "-e", "TEST_LIMIT=" + testLimit,
-          "-e", "TRAIN_EPOCHS=" + epochs));
+          "-e", "TRAIN_EPOCHS=" + ExperimentSettings.epochsText(epochs)));
     }
     args.addAll(options);
     args.add(image);

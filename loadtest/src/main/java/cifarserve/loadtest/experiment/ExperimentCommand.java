@@ -33,8 +33,8 @@ public final class ExperimentCommand implements Callable<Integer> {
   Integer trainLimit;
   @Option(names = "--test-limit", paramLabel = "N", description = "Test images it is evaluated on (default 10000; 1000 with --quick).")
   Integer testLimit;
-  @Option(names = "--epochs", paramLabel = "N", description = "Epochs of that training (default 3, the service's from-nothing budget in conf/; 1 with --quick).")
-  Integer epochs;
+  @Option(names = "--epochs", paramLabel = "N", description = "Epochs of that training, a fraction allowed (default: the node's from-nothing budget in conf/; 1 with --quick).")
+  Double epochs;
   @Option(names = "--zero-duration", paramLabel = "SECONDS", description = "Emulated gateway's zero-duration (default 300; 10 with --quick).")
   Integer zeroDuration;
   @Mixin
@@ -63,7 +63,7 @@ public final class ExperimentCommand implements Callable<Integer> {
     boolean ab = LoadRuns.ensureAb();
     ExperimentSettings s = new ExperimentSettings(out, repeat != null ? repeat : quick ? 2 : 5, quick,
         "cifar-serve-function:latest", dockerOptions.functionArchive, "cifar-serve-node:latest", nodeArchive, testBatch.getParent(), png,
-        pngFile, or(trainLimit, quick ? 2000 : 50_000), or(testLimit, quick ? 1000 : 10_000), or(epochs, quick ? 1 : 3),
+        pngFile, or(trainLimit, quick ? 2000 : 50_000), or(testLimit, quick ? 1000 : 10_000), epochs != null ? epochs : quick ? 1 : ExperimentSettings.FROM_NOTHING_EPOCHS,
         or(zeroDuration, quick ? 10 : 300), quick ? 8 : 30, quick ? 8 : 30, quick ? 5 : 20, startTimeout, ab,
         "java -jar loadtest/target/cifar-loadtest.jar experiment " + argsLine());
     if (!ab) {

@@ -47,7 +47,7 @@ final class ExperimentRun {
     Deployment function = Deployment.function(s.functionImage());
 
     // 1. startup from nothing (the study's definition): train + evaluate in the node image, same budget
-    step(rep, "always-on node: startup from nothing (train " + s.trainLimit() + " images x " + s.epochs() + " epochs + evaluate)");
+    step(rep, "always-on node: startup from nothing (train " + s.trainLimit() + " images x " + ExperimentSettings.epochsText(s.epochs()) + " epochs + evaluate)");
     try (Container c = Container.start(docker, node, "exp-node-train", s.cifarDir(), s.trainLimit(), s.testLimit(), s.epochs(),
         s.imagePng(), s.startTimeoutSeconds())) {
       double train = c.phases.get("firstAnswer");

@@ -107,7 +107,7 @@ final class ReportMarkdown {
         + " cluster, TCP-IP join on 127.0.0.1, multicast and auto-detection off), the JVM flags of ec2/cifar-serve.service;"
         + " its image is built offline like the function's (ec2/build-node-image.sh).\n");
     md.append("- Training budget for startup from nothing: ").append(s.trainLimit()).append(" training images, ")
-        .append(s.epochs()).append(" epoch(s), evaluated on ").append(s.testLimit()).append(" test images.\n\n");
+        .append(ExperimentSettings.epochsText(s.epochs())).append(" epoch(s), evaluated on ").append(s.testLimit()).append(" test images.\n\n");
     md.append("Plots: latency-cdf.png, resources.png, cold-start-phases.png, break-even.png. Raw runs: runs/.\n");
     Files.writeString(file, md.toString());
   }

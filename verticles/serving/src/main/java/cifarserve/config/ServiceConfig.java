@@ -43,7 +43,7 @@ public final class ServiceConfig {
       new EnvOverride("ACCURACY_GATE_ENABLED", "accuracyGate.enabled", Kind.BOOLEAN),
       new EnvOverride("ACCURACY_GATE_MIN", "accuracyGate.minAccuracy", Kind.DOUBLE),
       new EnvOverride("ACCURACY_GATE_TOLERANCE", "accuracyGate.tolerance", Kind.DOUBLE),
-      new EnvOverride("TRAIN_EPOCHS", "training.epochs", Kind.INT),
+      new EnvOverride("TRAIN_EPOCHS", "training.epochs", Kind.DOUBLE),
       new EnvOverride("TRAIN_LIMIT", "training.trainLimit", Kind.INT),
       new EnvOverride("TEST_LIMIT", "training.testLimit", Kind.INT),
       new EnvOverride("INFERENCE_MAX_BATCH_SIZE", "inference.maxBatchSize", Kind.INT),

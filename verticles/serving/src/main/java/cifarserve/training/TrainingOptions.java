@@ -8,16 +8,19 @@ import io.vertx.core.json.JsonObject;
  * "cosine"}, warm-up over {@code warmupEpochs} from {@code baseLearningRate}, one-cycle's base, or from
  * zero when it is 0) or the constant rate ({@code "constant"}, the study's
  * own); {@code cropPadding} pixels of random translation (CIFAR's standard "pad 4, crop 32"), 0 = off.
+ * {@code epochs} may end in a fraction (2.75: two passes, then the first three quarters of a third, in its
+ * shuffled order): a from-nothing budget can then be sized to a time, not only to whole passes.
  */
-public record TrainingOptions(int epochs, int trainLimit, int testLimit, int batchSize, long seed,
+public record TrainingOptions(double epochs, int trainLimit, int testLimit, int batchSize, long seed,
                               boolean horizontalFlip, boolean saveEachEpoch, double learningRate, String schedule,
                               double warmupEpochs, int cropPadding, double baseLearningRate, String command) {
   public static final String COSINE = "cosine";
   public static final String CONSTANT = "constant";
+  public static final int MAX_EPOCHS = 200;
 
   public TrainingOptions {
-    if (epochs < 1) {
-      throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+    if (!(epochs > 0 && epochs <= MAX_EPOCHS)) {
+      throw new IllegalArgumentException("epochs must be above 0 and at most " + MAX_EPOCHS + ", got " + epochs);
     }
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
@@ -42,7 +45,7 @@ public record TrainingOptions(int epochs, int trainLimit, int testLimit, int bat
 
   public static TrainingOptions fromJson(JsonObject json, String command) {
     return new TrainingOptions(
-        json.getInteger("epochs", 1),
+        json.getDouble("epochs", 1.0),
         json.getInteger("trainLimit", 0),
         json.getInteger("testLimit", 0),
         json.getInteger("batchSize", 32),
@@ -58,9 +61,24 @@ public record TrainingOptions(int epochs, int trainLimit, int testLimit, int bat
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("epochs", epochs).put("trainLimit", trainLimit).put("testLimit", testLimit)
+    return new JsonObject().put("epochs", epochsJson(epochs)).put("trainLimit", trainLimit).put("testLimit", testLimit)
         .put("batchSize", batchSize).put("seed", seed).put("horizontalFlip", horizontalFlip).put("saveEachEpoch", saveEachEpoch)
         .put("learningRate", learningRate).put("schedule", schedule).put("warmupEpochs", warmupEpochs)
         .put("cropPadding", cropPadding).put("baseLearningRate", baseLearningRate);
+  }
+
+  /** Passes over the data the run starts: the last one may stop part-way. */
+  public int passes() {
+    return (int) Math.ceil(epochs - 1e-9);
+  }
+
+  /** Minibatches of the whole run: {@code epochs} passes of {@code batchesPerEpoch}, at least one. */
+  public int totalBatches(int batchesPerEpoch) {
+    return (int) Math.max(1, Math.round(epochs * batchesPerEpoch));
+  }
+
+  /** A whole number of epochs stays an integer in JSON (3, not 3.0), a fraction a number (2.75). */
+  public static Number epochsJson(double epochs) {
+    return epochs == Math.rint(epochs) ? (Number) (int) epochs : (Number) epochs;
   }
 }

@@ -7,7 +7,7 @@ import java.util.Map;
  * The options a client may send to {@code POST /train}, checked strictly before anything runs:
  * each known field has a type and bounds, unknown fields are refused. The bounds keep a run
  * finite and its memory small (the cluster holds one training lock, so a run that never ends
- * blocks every retrain): at most 200 epochs, batches of at most 1024 images.
+ * blocks every retrain): at most 200 epochs (a fraction allowed), batches of at most 1024 images.
  */
 public final class TrainingRequest {
   /** A rejected field: the HTTP layer answers 400 naming it. */
@@ -28,7 +28,6 @@ public final class TrainingRequest {
   }
 
   private static final Map<String, Bounds> INTEGERS = Map.of(
-      "epochs", new Bounds(1, 200),
       "trainLimit", new Bounds(0, 50_000),
       "testLimit", new Bounds(0, 10_000),
       "batchSize", new Bounds(1, 1024),
@@ -52,6 +51,11 @@ public final class TrainingRequest {
         if (!(value instanceof Boolean)) {
           throw new InvalidOption(field, "must be true or false");
         }
+      } else if ("epochs".equals(field)) {
+        if (!(value instanceof Number n) || !(n.doubleValue() > 0 && n.doubleValue() <= TrainingOptions.MAX_EPOCHS)) {
+          throw new InvalidOption(field, "must be a number above 0 and at most " + TrainingOptions.MAX_EPOCHS
+              + " (a fraction ends the last pass part-way)");
+        }
       } else if ("learningRate".equals(field)) {
         if (!(value instanceof Number n) || !(n.doubleValue() > 0 && n.doubleValue() <= 1)) {
           throw new InvalidOption(field, "must be a number in (0, 1]");
@@ -73,7 +77,7 @@ public final class TrainingRequest {
       }
     }
     JsonObject merged = defaults.copy().mergeIn(overrides);
-    if (merged.getDouble("warmupEpochs", 0.5) >= merged.getInteger("epochs", 1)) {
+    if (merged.getDouble("warmupEpochs", 0.5) >= merged.getDouble("epochs", 1.0)) {
       throw new InvalidOption("warmupEpochs", "must be shorter than the run (epochs)");
     }
     if (merged.getDouble("baseLearningRate", 0.0) > merged.getDouble("learningRate", 0.01)) {
