@@ -25,9 +25,10 @@ Serving on http://$HOST:$PORT once ready. Try, from another terminal:
 Stop with Ctrl-C (in-flight requests are drained first).
 
 EOT
-# The engine environment (threads sleep between ops) and the node's heap, from their one home; a
-# setting already in the environment wins.
+# The engine environment (threads sleep between ops), the training one (the node trains when its model
+# directory is empty or on POST /train) and the node's heap, from their one home; a setting already in
+# the environment wins.
 source conf/jvm.env
-for kv in $ENGINE_ENV; do name=${kv%%=*}; export "$name=${!name:-${kv#*=}}"; done
+for kv in $ENGINE_ENV $TRAIN_ENV; do name=${kv%%=*}; export "$name=${!name:-${kv#*=}}"; done
 # shellcheck disable=SC2086 # the options are words
 exec java $NODE_JVM_LIMITS -jar "$JAR" serve --conf conf/local.json

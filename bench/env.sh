@@ -6,10 +6,15 @@
 # shellcheck source=../conf/jvm.env
 source "$(dirname "${BASH_SOURCE[0]}")/../conf/jvm.env"
 
-# Exports conf/jvm.env's engine environment (what every deployment sets), keeping a value the caller set.
+# Exports conf/jvm.env's engine environment (what every deployment sets), keeping a value the caller set;
+# export_train_env adds what the deployments that train set on top (TRAIN_ENV), for scripts that train.
 export_engine_env() {
   local kv name
   for kv in $ENGINE_ENV; do name=${kv%%=*}; export "$name=${!name:-${kv#*=}}"; done
+}
+export_train_env() {
+  local kv name
+  for kv in $TRAIN_ENV; do name=${kv%%=*}; export "$name=${!name:-${kv#*=}}"; done
 }
 
 # A field of /proc/PID/status as the kernel writes it (kB for VmRSS and VmHWM, a count for Threads), or -1

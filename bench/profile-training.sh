@@ -13,6 +13,7 @@ source bench/env.sh
 CIFAR_DIR=$(cifar_dir)
 TRAIN_JVM_OPTS=${TRAIN_JVM_OPTS:-$TRAIN_JVM_LIMITS}
 export_engine_env
+export_train_env
 ITERATIONS=${ITERATIONS:-6}
 OUT=${1:-target/bench-results}
 mkdir -p "$OUT"

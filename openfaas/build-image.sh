@@ -33,7 +33,8 @@
 #   EXTRA_JVM_FLAGS="..."   appended to the JVM flags below (later flags win)
 #   JIT=c1|tiered           c1 (default, the function): C1 only; tiered: the JDK's C1 + C2 (the always-on node)
 #   SERVE_ARGS="..."        the service's arguments (default: serve --conf /app/conf/<CONF's name>)
-#   ALLOW_TRAINING_STACK=1  the image may carry DL4J/ND4J/OpenBLAS/Hazelcast (the node's image)
+#   ALLOW_TRAINING_STACK=1  the image may carry DL4J/ND4J/OpenBLAS/Hazelcast and trains (the node's image): its
+#                           Env gets TRAIN_ENV of conf/jvm.env too
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -332,9 +333,11 @@ add_layer app app/cifar-serve.jar app/conf $(cd "$RFS" && ls app/app.jsa app/app
 join() { local IFS=,; echo "$*"; }
 json_array() { local out=() a; for a in "$@"; do out+=("\"$a\""); done; join "${out[@]}"; }
 ENTRYPOINT=$(json_array /opt/java/bin/java "${JVM_FLAGS[@]}" -jar /app/cifar-serve.jar "${SERVE_ARGS[@]}")
-# The engine environment every deployment sets (OMP_WAIT_POLICY, OPENBLAS_THREAD_TIMEOUT): from its one home.
+# The engine environment every deployment sets (OMP_WAIT_POLICY, OPENBLAS_THREAD_TIMEOUT): from its one home;
+# an image that trains (the node's) also gets TRAIN_ENV, which the function never does (it does not train).
 source "$ROOT/conf/jvm.env"
 read -r -a ENGINE_ENV_WORDS <<< "$ENGINE_ENV"
+if [[ ${ALLOW_TRAINING_STACK:-0} == 1 ]]; then read -r -a TRAIN_ENV_WORDS <<< "$TRAIN_ENV"; ENGINE_ENV_WORDS+=(${TRAIN_ENV_WORDS[@]+"${TRAIN_ENV_WORDS[@]}"}); fi
 CREATED=$(date -u -d "@$(stat -c %Y "$JAR")" +%Y-%m-%dT%H:%M:%SZ)
 cat > "$IMG/config.json" <<EOF
 {"architecture":"amd64","os":"linux","created":"$CREATED",

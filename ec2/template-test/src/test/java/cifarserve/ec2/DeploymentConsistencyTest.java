@@ -111,13 +111,19 @@ class DeploymentConsistencyTest {
   }
 
   @Test
-  void theUnitSetsTheEngineEnvironmentOfConfJvmEnv() {
-    // conf/jvm.env is its home (run.sh, the bench scripts and the function image read it); the unit cannot.
-    Matcher engineEnv = Pattern.compile("(?m)^ENGINE_ENV=\"([^\"]*)\"").matcher(RepoFiles.read("conf/jvm.env"));
-    assertTrue(engineEnv.find(), "ENGINE_ENV in conf/jvm.env");
-    for (String pair : engineEnv.group(1).trim().split("\\s+")) {
-      int eq = pair.indexOf('=');
-      assertEquals(pair.substring(eq + 1), unit.environment().get(pair.substring(0, eq)), pair);
+  void theUnitSetsTheEngineAndTrainingEnvironmentsOfConfJvmEnv() {
+    // conf/jvm.env is their home (run.sh, the bench scripts and the images read it); the unit cannot. The node
+    // trains, so it gets TRAIN_ENV as well (the function image does not: FunctionImageTest).
+    for (String name : List.of("ENGINE_ENV", "TRAIN_ENV")) {
+      Matcher env = Pattern.compile("(?m)^" + name + "=\"([^\"]*)\"").matcher(RepoFiles.read("conf/jvm.env"));
+      assertTrue(env.find(), name + " in conf/jvm.env");
+      for (String pair : env.group(1).trim().split("\\s+")) {
+        if (pair.isEmpty()) {
+          continue; // an empty list (TRAIN_ENV today)
+        }
+        int eq = pair.indexOf('=');
+        assertEquals(pair.substring(eq + 1), unit.environment().get(pair.substring(0, eq)), name + ": " + pair);
+      }
     }
   }
 

@@ -44,7 +44,8 @@ public record Deployment(String key, String title, String image, boolean cluster
         "--tmpfs", "/tmp:exec,size=2g", "-e", "HTTP_PORT=" + httpPort, "-e", "HTTP_HOST=127.0.0.1"));
     if (clustered) {
       // what ec2/cifar-serve.service sets with Environment=, paths moved into the image's layout; the engine
-      // environment (conf/jvm.env) is already in the image's Env, as build-image.sh writes it for both images
+      // environment (conf/jvm.env's ENGINE_ENV, and TRAIN_ENV for the node) is already in the image's Env, as
+      // build-image.sh writes it
       args.addAll(List.of("-e", "MODEL_DIR=/app/models",
           "-e", "CLUSTER_CONFIG=/app/conf/cluster-local.xml", "-e", "CLUSTER_NAME=experiment-" + name,
           "-e", "EVENTBUS_HOST=127.0.0.1", "-e", "EVENTBUS_PORT=" + freePort(), "-e", "TRAIN_ON_START=false"));

@@ -81,7 +81,8 @@ public final class BenchCommand implements Callable<Integer> {
   int trainingRuns = 3;
 
   @Option(names = "--child-env", paramLabel = "NAME=VALUE", description = "environment of every child JVM on top "
-      + "of the deployed one (ENGINE_ENV of conf/jvm.env), e.g. OMP_NUM_THREADS=2; repeatable")
+      + "of the deployed one (ENGINE_ENV of conf/jvm.env, plus TRAIN_ENV for the training JVMs), e.g. "
+      + "OMP_NUM_THREADS=2; repeatable")
   Map<String, String> childEnv;
 
   @Option(names = "--bare-env", description = "child JVMs inherit only this shell's environment, without the "
@@ -113,7 +114,7 @@ public final class BenchCommand implements Callable<Integer> {
           serveJvmArgs != null ? serveJvmArgs : Benchmark.SERVE_JVM_ARGS,
           coldJava != null ? coldJava : Path.of(System.getProperty("java.home"), "bin", "java").toString(),
           coldJvmArgs != null ? coldJvmArgs : List.of(), coldRuns, trainingRuns,
-          childEnvironment(),
+          childEnvironment(), trainingEnvironment(),
           logDir != null ? logDir : Files.createTempDirectory("cifar-bench-logs-"), commandLine());
       JsonObject report = new Benchmark(options, System.out).run();
       System.out.print(ReportTable.render(report));
@@ -143,7 +144,20 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   Map<String, String> childEnvironment() {
-    Map<String, String> env = new TreeMap<>(bareEnv ? Map.of() : Benchmark.DEPLOYED_ENV);
+    return environment(Map.of());
+  }
+
+  /** The training JVMs' (and the reference's): TRAIN_ENV on top, as the deployments that train set it. */
+  Map<String, String> trainingEnvironment() {
+    return environment(Benchmark.TRAIN_ENV);
+  }
+
+  private Map<String, String> environment(Map<String, String> deployedExtra) {
+    Map<String, String> env = new TreeMap<>();
+    if (!bareEnv) {
+      env.putAll(Benchmark.DEPLOYED_ENV);
+      env.putAll(deployedExtra);
+    }
     if (childEnv != null) {
       env.putAll(childEnv);
     }

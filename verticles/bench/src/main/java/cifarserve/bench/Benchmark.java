@@ -37,6 +37,12 @@ public final class Benchmark {
    */
   public static final Map<String, String> DEPLOYED_ENV = JvmEnv.engineEnv();
 
+  /**
+   * What the deployments that train add for DL4J training (conf/jvm.env's TRAIN_ENV: glibc malloc
+   * thresholds): the training JVMs, and the PyTorch reference beside them, get it on top of DEPLOYED_ENV.
+   */
+  public static final Map<String, String> TRAIN_ENV = JvmEnv.environment("TRAIN_ENV");
+
   /** The speed goals the report compares with (docs/performance.md). */
   static final double GOAL_TRAIN_IMAGES_PER_S = 1000;
   static final double GOAL_BATCHED_IMAGES_PER_S = 470;
@@ -47,7 +53,8 @@ public final class Benchmark {
   public record Options(boolean quick, Path modelDir, Path cifarDir, Set<String> sections,
                         List<String> trainJvmArgs, List<String> serveJvmArgs,
                         String coldJava, List<String> coldJvmArgs, int coldRuns, int trainingRuns,
-                        Map<String, String> childEnv, Path logDir, String commandLine) {
+                        Map<String, String> childEnv, Map<String, String> trainEnv, Path logDir,
+                        String commandLine) {
   }
 
   private final Options options;
@@ -62,6 +69,7 @@ public final class Benchmark {
     boolean quick = options.quick();
     JsonObject environment = Machine.describe()
         .put("childEnv", new JsonObject(new LinkedHashMap<>(options.childEnv())))
+        .put("trainEnv", new JsonObject(new LinkedHashMap<>(options.trainEnv())))
         .put("loadAverageStart", Machine.loadAverage());
     JsonObject report = new JsonObject()
         .put("benchmark", "cifar-serve bench")
@@ -75,7 +83,7 @@ public final class Benchmark {
 
     Path modelDir = ensureModel(options.modelDir());
     report.put("modelDir", modelDir.toString());
-    ChildJvm trainJvm = new ChildJvm(ChildJvm.currentJava(), options.trainJvmArgs(), options.childEnv(), options.logDir());
+    ChildJvm trainJvm = new ChildJvm(ChildJvm.currentJava(), options.trainJvmArgs(), options.trainEnv(), options.logDir());
     ChildJvm serveJvm = new ChildJvm(ChildJvm.currentJava(), options.serveJvmArgs(), options.childEnv(), options.logDir());
     String cifar = "cifarDir=" + options.cifarDir();
 
@@ -133,7 +141,7 @@ public final class Benchmark {
       dl4j.add(probe(trainJvm, TrainingProbe.class, args, options.trainJvmArgs()));
       if (unavailable == null) {
         out.printf("training run %d of %d: the same network in PyTorch, same batch, same threads ...%n", r, runs);
-        JsonObject reference = TorchReference.measure(options.cifarDir(), options.quick(), options.childEnv(),
+        JsonObject reference = TorchReference.measure(options.cifarDir(), options.quick(), options.trainEnv(),
             options.logDir());
         if (reference.getBoolean("available")) {
           torch.add(reference);

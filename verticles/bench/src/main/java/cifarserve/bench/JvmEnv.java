@@ -22,8 +22,13 @@ final class JvmEnv {
 
   /** ENGINE_ENV as NAME -> value, in the file's order. */
   static Map<String, String> engineEnv() {
+    return environment("ENGINE_ENV");
+  }
+
+  /** A NAME=value list of the file (ENGINE_ENV, TRAIN_ENV) as NAME -> value. */
+  static Map<String, String> environment(String name) {
     Map<String, String> env = new LinkedHashMap<>();
-    for (String pair : words("ENGINE_ENV")) {
+    for (String pair : words(name)) {
       int eq = pair.indexOf('=');
       env.put(pair.substring(0, eq), pair.substring(eq + 1));
     }

@@ -63,7 +63,9 @@ final class ProbeSupport {
         .put("args", new io.vertx.core.json.JsonArray(ManagementFactory.getRuntimeMXBean().getInputArguments()))
         .put("OMP_NUM_THREADS", System.getenv("OMP_NUM_THREADS"))
         .put("OMP_WAIT_POLICY", System.getenv("OMP_WAIT_POLICY"))
-        .put("OPENBLAS_THREAD_TIMEOUT", System.getenv("OPENBLAS_THREAD_TIMEOUT"));
+        .put("OPENBLAS_THREAD_TIMEOUT", System.getenv("OPENBLAS_THREAD_TIMEOUT"))
+        .put("MALLOC_MMAP_THRESHOLD_", System.getenv("MALLOC_MMAP_THRESHOLD_"))
+        .put("MALLOC_TRIM_THRESHOLD_", System.getenv("MALLOC_TRIM_THRESHOLD_"));
   }
 
   static double ms(long nanos) {

@@ -29,15 +29,30 @@ class BenchCommandTest {
     assertFalse(out.toString().contains("unknown"), out.toString());
   }
 
+  private static Map<String, String> trainingEnvironment(String... args) {
+    BenchCommand command = new BenchCommand();
+    new CommandLine(command).parseArgs(args);
+    return command.trainingEnvironment();
+  }
+
   @Test
   void childJvmsGetTheDeployedEnvironmentByDefault() {
     assertEquals(Map.of("OMP_WAIT_POLICY", "PASSIVE", "OPENBLAS_THREAD_TIMEOUT", "4"), childEnvironment());
   }
 
   @Test
+  void onlyTheTrainingJvmsGetTheTrainingEnvironmentOnTop() {
+    Map<String, String> expected = new java.util.HashMap<>(Map.of("OMP_WAIT_POLICY", "PASSIVE", "OPENBLAS_THREAD_TIMEOUT", "4"));
+    expected.putAll(Benchmark.TRAIN_ENV);
+    assertEquals(expected, trainingEnvironment());
+    assertEquals(Map.of("OMP_NUM_THREADS", "1"), trainingEnvironment("--bare-env", "--child-env", "OMP_NUM_THREADS=1"));
+  }
+
+  @Test
   void childEnvOptionsOverrideAndExtendTheDeployedEnvironment() {
     assertEquals(Map.of("OMP_WAIT_POLICY", "ACTIVE", "OPENBLAS_THREAD_TIMEOUT", "4", "OMP_NUM_THREADS", "2"),
         childEnvironment("--child-env", "OMP_WAIT_POLICY=ACTIVE", "--child-env", "OMP_NUM_THREADS=2"));
+    assertEquals("0", trainingEnvironment("--child-env", "MALLOC_TRIM_THRESHOLD_=0").get("MALLOC_TRIM_THRESHOLD_"));
   }
 
   @Test

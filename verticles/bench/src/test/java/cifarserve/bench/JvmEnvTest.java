@@ -17,7 +17,7 @@ class JvmEnvTest {
   @Test
   void readsTheFileTheScriptsSource() throws IOException {
     Map<String, String> file = JvmEnv.parse(Files.readString(CONF));
-    assertThat(file).containsKeys("ENGINE_ENV", "NODE_JVM_LIMITS", "TRAIN_JVM_LIMITS", "SERVE_JVM_LIMITS");
+    assertThat(file).containsKeys("ENGINE_ENV", "TRAIN_ENV", "NODE_JVM_LIMITS", "TRAIN_JVM_LIMITS", "SERVE_JVM_LIMITS");
     assertThat(String.join(" ", Benchmark.TRAIN_JVM_ARGS)).isEqualTo(file.get("TRAIN_JVM_LIMITS"));
     assertThat(String.join(" ", Benchmark.SERVE_JVM_ARGS)).isEqualTo(file.get("SERVE_JVM_LIMITS"));
   }
@@ -26,6 +26,7 @@ class JvmEnvTest {
   void childJvmsGetTheEngineEnvironmentAndExplicitLimits() {
     assertThat(Benchmark.DEPLOYED_ENV).containsEntry("OMP_WAIT_POLICY", "PASSIVE")
         .containsEntry("OPENBLAS_THREAD_TIMEOUT", "4");
+    assertThat(Benchmark.TRAIN_ENV).doesNotContainKeys(Benchmark.DEPLOYED_ENV.keySet().toArray(String[]::new));
     assertThat(Benchmark.TRAIN_JVM_ARGS).contains("-Xmx1g").anyMatch(a -> a.startsWith("-Dorg.bytedeco.javacpp.maxbytes="));
     assertThat(Benchmark.SERVE_JVM_ARGS).anyMatch(a -> a.startsWith("-Xmx"));
   }
