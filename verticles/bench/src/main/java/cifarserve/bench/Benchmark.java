@@ -88,7 +88,12 @@ public final class Benchmark {
     String cifar = "cifarDir=" + options.cifarDir();
 
     if (options.sections().contains("training")) {
-      report.put("training", training(trainJvm, cifar));
+      List<String> args = quick
+          ? List.of(cifar, "warmup=3", "windows=3", "iterations=4")
+          : List.of(cifar, "warmup=5", "windows=5", "iterations=10");
+      report.put("training", TrainingComparison.measure(options.trainingRuns(),
+          () -> probe(trainJvm, TrainingProbe.class, args, options.trainJvmArgs()),
+          () -> TorchReference.measure(options.cifarDir(), quick, options.trainEnv(), options.logDir()), out));
     }
     if (options.sections().contains("inference")) {
       out.println("inference: single-image latency, then batched throughput at batch 1/8/32/128 ...");
@@ -119,64 +124,6 @@ public final class Benchmark {
     report.put("memory", memory(report));
     report.put("goals", goals(report));
     return report;
-  }
-
-  /**
-   * DL4J and the PyTorch reference in turn, {@code trainingRuns} times each, every run a fresh process: a
-   * single pair on a shared 2-core host can be off by a third, so the figures and their ratio are medians.
-   * The training object is the median DL4J run's, its images/s the median of all runs; its peak RSS the
-   * highest of any run.
-   */
-  private JsonObject training(ChildJvm trainJvm, String cifar) throws IOException, InterruptedException {
-    List<String> args = options.quick()
-        ? List.of(cifar, "warmup=3", "windows=3", "iterations=4")
-        : List.of(cifar, "warmup=5", "windows=5", "iterations=10");
-    int runs = options.trainingRuns();
-    List<JsonObject> dl4j = new ArrayList<>();
-    List<JsonObject> torch = new ArrayList<>();
-    JsonObject unavailable = null;
-    for (int r = 1; r <= runs; r++) {
-      out.printf("training run %d of %d: DL4J, warm-up, then timed windows of network.fit(batch of 64 real images) ...%n",
-          r, runs);
-      dl4j.add(probe(trainJvm, TrainingProbe.class, args, options.trainJvmArgs()));
-      if (unavailable == null) {
-        out.printf("training run %d of %d: the same network in PyTorch, same batch, same threads ...%n", r, runs);
-        JsonObject reference = TorchReference.measure(options.cifarDir(), options.quick(), options.trainEnv(),
-            options.logDir());
-        if (reference.getBoolean("available")) {
-          torch.add(reference);
-        } else {
-          unavailable = reference;
-        }
-      }
-      out.printf("  DL4J %.1f images/s%s%n", dl4j.get(r - 1).getDouble("imagesPerSecond"), torch.size() == r
-          ? String.format(", PyTorch %.1f images/s", torch.get(r - 1).getDouble("imagesPerSecond")) : "");
-    }
-    JsonObject training = medianRun(dl4j);
-    training.put("imagesPerCpuSecond", Samples.round(Samples.median(values(dl4j, "imagesPerCpuSecond")), 1));
-    long peakRss = dl4j.stream().mapToLong(run -> run.getJsonObject("memory").getLong("vmHwmMb")).max().orElseThrow();
-    training.getJsonObject("memory").put("vmHwmMb", peakRss);
-    JsonObject reference = torch.isEmpty() ? unavailable : medianRun(torch);
-    if (!torch.isEmpty()) {
-      training.put("speedupOverReference", Samples.round(training.getDouble("imagesPerSecond")
-          / reference.getDouble("imagesPerSecond"), 2));
-    }
-    return training.put("reference", reference);
-  }
-
-  /** The run with the median images/s (the lower middle one of an even count), carrying the median and every run's figure. */
-  static JsonObject medianRun(List<JsonObject> runs) {
-    double[] rates = values(runs, "imagesPerSecond");
-    List<JsonObject> sorted = new ArrayList<>(runs);
-    sorted.sort(java.util.Comparator.comparingDouble(run -> run.getDouble("imagesPerSecond")));
-    return sorted.get((sorted.size() - 1) / 2).copy()
-        .put("runs", runs.size())
-        .put("imagesPerSecond", Samples.round(Samples.median(rates), 1))
-        .put("imagesPerSecondRuns", Samples.json(rates, 1));
-  }
-
-  private static double[] values(List<JsonObject> runs, String field) {
-    return runs.stream().mapToDouble(run -> run.getDouble(field)).toArray();
   }
 
   /** Runs one probe in a fresh child JVM: its result, with the JVM options, parent-sampled RSS and load around it. */
