@@ -11,7 +11,7 @@ import picocli.CommandLine;
 
 /** The training figure and its reference are medians over runs, not one pair of a noisy host. */
 @Tag("unit")
-class TrainingRunsTest {
+class TrainingComparisonTest {
   private static JsonObject run(double imagesPerSecond, String id) {
     return new JsonObject().put("imagesPerSecond", imagesPerSecond).put("id", id);
   }
