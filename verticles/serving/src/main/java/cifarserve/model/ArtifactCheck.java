@@ -46,6 +46,11 @@ final class ArtifactCheck {
     }
   }
 
+  /** {@link #problem} where the zip is present; a serving-only copy (the function image) has none. */
+  static Optional<String> zipProblem(Path modelFile, JsonObject metadata) {
+    return Files.isRegularFile(modelFile) ? problem(modelFile, metadata) : Optional.empty();
+  }
+
   /** Empty when the ONNX twin matches the size and SHA-256 its metadata records, else what is wrong. */
   static Optional<String> onnxProblem(Path onnxFile, JsonObject metadata) {
     JsonObject onnx = metadata.getJsonObject("onnx", new JsonObject());
@@ -97,7 +102,7 @@ final class ArtifactCheck {
    * (what is served). One that does not is logged and dropped: callers fall back to the next older one.
    */
   static boolean intact(Path modelFile, Path onnxFile, JsonObject metadata) {
-    Optional<String> problem = Files.isRegularFile(modelFile) ? problem(modelFile, metadata) : Optional.empty();
+    Optional<String> problem = zipProblem(modelFile, metadata);
     if (problem.isEmpty() && metadata.getJsonObject("onnx") != null && Files.isRegularFile(onnxFile)) {
       problem = onnxProblem(onnxFile, metadata);
     }

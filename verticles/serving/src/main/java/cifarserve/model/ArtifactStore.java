@@ -191,6 +191,7 @@ public class ArtifactStore {
       if (hasOnnxTwin(metadata)) {
         return Optional.of(metadata);
       }
+      warnNoOnnxTwin(metadata);
     }
     return Optional.empty();
   }
@@ -203,12 +204,12 @@ public class ArtifactStore {
    */
   public Optional<OnnxModel> loadNewestServable(int lanes, int threadsPerLane) throws IOException {
     for (JsonObject metadata : completeNewestFirst()) {
-      ModelVersion version = ModelVersion.of(metadata);
       if (!hasOnnxTwin(metadata)) {
+        warnNoOnnxTwin(metadata);
         continue;
       }
-      Path zip = modelFile(version);
-      Optional<String> problem = Files.isRegularFile(zip) ? ArtifactCheck.problem(zip, metadata) : Optional.empty();
+      ModelVersion version = ModelVersion.of(metadata);
+      Optional<String> problem = ArtifactCheck.zipProblem(modelFile(version), metadata);
       byte[] onnx = null;
       if (problem.isEmpty() && metadata.getJsonObject("onnx").getString("sha256") == null) {
         problem = Optional.of("no SHA-256 of its ONNX file recorded");
@@ -230,12 +231,12 @@ public class ArtifactStore {
   }
 
   private boolean hasOnnxTwin(JsonObject metadata) {
-    if (metadata.getJsonObject("onnx") != null && Files.isRegularFile(onnxFile(ModelVersion.of(metadata)))) {
-      return true;
-    }
+    return metadata.getJsonObject("onnx") != null && Files.isRegularFile(onnxFile(ModelVersion.of(metadata)));
+  }
+
+  private static void warnNoOnnxTwin(JsonObject metadata) {
     LOG.warn("Model {} has no ONNX twin and cannot be served: run `cifar-serve export {}` to write it",
         metadata.getString("version"), metadata.getString("version"));
-    return false;
   }
 
   /** The artifact's ONNX twin in ONNX Runtime, its SHA-256 checked first (see {@link OnnxModel}). */
