@@ -250,7 +250,9 @@ public final class TrainingVerticle extends VerticleBase {
       }
       running.set(false);
       lock.release();
-      trainingPool.executeBlocking(NativeMemory::returnFreedMemory);
+      if (!stopped) { // a stopping node closes the pool and gives everything back anyway
+        trainingPool.executeBlocking(NativeMemory::returnFreedMemory);
+      }
     });
   }
 
