@@ -19,18 +19,15 @@ final class NativeMemory {
   private NativeMemory() {
   }
 
-  /** Frees the calling thread's DL4J workspaces: call it on the thread that trained, when its run ends. */
-  static void releaseWorkspaces() {
-    Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
-  }
-
   /**
-   * Collects the arrays a finished run dropped and returns malloc's free pages; logs and returns the change
-   * in resident set size, bytes. One full collection, once per run, on the training worker, off the path
-   * to serving the new model: the alternative is holding hundreds of MB until some later collection.
+   * Frees the calling thread's DL4J workspaces, collects the arrays the run dropped and returns malloc's
+   * free pages; logs and returns the change in resident set size, bytes. Call it on the thread that
+   * trained, after the new model is announced: one full collection, once per run, off the path to serving
+   * it, where the alternative is holding hundreds of MB until some later collection.
    */
-  static long returnFreedMemory() {
+  static long releaseAfterTraining() {
     long before = Pointer.physicalBytes();
+    Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
     System.gc();
     trimMalloc();
     long after = Pointer.physicalBytes();

@@ -219,11 +219,24 @@ public final class TrainingVerticle extends VerticleBase {
     Future<JsonObject> baselineRead = servingBaseline();
     Future<ModelVersion> floorRead = catalog.versionFloor();
     Future.all(baselineRead, floorRead).compose(read -> trainingPool.executeBlocking(() -> {
-      try {
-        return trainAndGate(options, gate, baselineRead.result(), floorRead.result());
-      } finally {
-        NativeMemory.releaseWorkspaces(); // they belong to this thread
+      JsonObject baseline = baselineRead.result();
+      ModelVersion floor = floorRead.result();
+      var dataset = Datasets.open(settings.json(), null, line -> LOG.info(line));
+      // Read under the cluster's training lock: no other node announces a trained model meanwhile.
+      Trainer.Result result = new Trainer(dataset, repository)
+          .versions(() -> ModelVersion.nextAfter(clock.instant(), floor))
+          .train(options, this::report, cancelled::get);
+      JsonObject meta = result.model().metadata();
+      if (gate.enabled()) {
+        progress = TrainingProgress.phase(TrainingProgress.EVALUATING, options.epochs(), progress.elapsedSeconds(),
+            "accuracy gate: evaluating on the full test set");
+        meta.put("fullTestAccuracy", AccuracyGate.fullTestAccuracy(result.model(), dataset.testImages(0)));
       }
+      Optional<String> refusal = gate.refusal(meta.getDouble("fullTestAccuracy", 0.0), baseline);
+      if (refusal.isPresent()) {
+        catalog.repository().markRejected(ModelVersion.of(meta), refusal.get());
+      }
+      return new Gated(meta, refusal.orElse(null));
     })).compose(gated -> {
       JsonObject meta = gated.metadata();
       lastResult = summary(meta);
@@ -250,31 +263,10 @@ public final class TrainingVerticle extends VerticleBase {
       }
       running.set(false);
       lock.release();
-      if (!stopped) { // a stopping node closes the pool and gives everything back anyway
-        trainingPool.executeBlocking(NativeMemory::returnFreedMemory);
+      if (!stopped) { // the pool's one thread is the one that trained (its workspaces); a stopping node exits anyway
+        trainingPool.executeBlocking(NativeMemory::releaseAfterTraining);
       }
     });
-  }
-
-  /** One run on the training pool: train, export, evaluate, and hold the result to the accuracy gate. */
-  private Gated trainAndGate(TrainingOptions options, AccuracyGate gate, JsonObject baseline, ModelVersion floor)
-      throws Exception {
-    var dataset = Datasets.open(settings.json(), null, line -> LOG.info(line));
-    // Read under the cluster's training lock: no other node announces a trained model meanwhile.
-    Trainer.Result result = new Trainer(dataset, repository)
-        .versions(() -> ModelVersion.nextAfter(clock.instant(), floor))
-        .train(options, this::report, cancelled::get);
-    JsonObject meta = result.model().metadata();
-    if (gate.enabled()) {
-      progress = TrainingProgress.phase(TrainingProgress.EVALUATING, options.epochs(), progress.elapsedSeconds(),
-          "accuracy gate: evaluating on the full test set");
-      meta.put("fullTestAccuracy", AccuracyGate.fullTestAccuracy(result.model(), dataset.testImages(0)));
-    }
-    Optional<String> refusal = gate.refusal(meta.getDouble("fullTestAccuracy", 0.0), baseline);
-    if (refusal.isPresent()) {
-      catalog.repository().markRejected(ModelVersion.of(meta), refusal.get());
-    }
-    return new Gated(meta, refusal.orElse(null));
   }
 
   private record Gated(JsonObject metadata, String refusal) {

@@ -25,7 +25,7 @@ class NativeMemoryTest {
     }
     assertThat(Nd4j.getWorkspaceManager().checkIfWorkspaceExists("training-test")).isTrue();
 
-    NativeMemory.releaseWorkspaces();
+    NativeMemory.releaseAfterTraining();
 
     assertThat(Nd4j.getWorkspaceManager().checkIfWorkspaceExists("training-test")).isFalse();
   }
@@ -39,7 +39,7 @@ class NativeMemoryTest {
 
     // Deallocation follows the collection on ND4J's own threads: allow it a few rounds.
     for (int round = 0; round < 5 && held - Pointer.physicalBytes() < (128L << 20); round++) {
-      NativeMemory.returnFreedMemory();
+      NativeMemory.releaseAfterTraining();
     }
 
     assertThat(held - Pointer.physicalBytes()).isGreaterThan(128L << 20);
