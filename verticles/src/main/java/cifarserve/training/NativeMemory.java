@@ -48,7 +48,8 @@ final class NativeMemory {
       trim.invoke(null);
       return true;
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-      LOG.debug("malloc_trim not reachable through JavaCPP: {}", e.toString());
+      LOG.warn("malloc_trim is not reachable through this JavaCPP ({}): freed native memory stays in malloc's arenas",
+          e.toString());
       return false;
     }
   }
