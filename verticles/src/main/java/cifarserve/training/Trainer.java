@@ -180,37 +180,40 @@ public final class Trainer {
         // Every pass is whole but the last of a fractional run, which stops part-way through its order.
         int batches = (int) Math.min(batchesPerEpoch, totalBatches - (long) (epoch - 1) * batchesPerEpoch);
         double epochLoss = 0;
-        for (int b = 0; b < batches; b++) {
-          if (cancelled.getAsBoolean()) {
-            throw new CancellationException("training cancelled");
-          }
-          DataSet current = next.join();
-          if (b + 1 < batches) {
-            int from = (b + 1) * batchSize;
-            long flipSeed = flips.nextLong();
-            next = CompletableFuture.supplyAsync(
-                () -> Minibatches.batch(train, order, from, batchSize, options.horizontalFlip(), options.cropPadding(),
-                    new Random(flipSeed)), prefetcher);
-          }
-          network.fit(current);
-          loss = network.score();
-          epochLoss += loss;
-          done++;
-          long now = System.nanoTime();
-          // The first batch pays JIT and native warm-up: leave it out of the throughput figure.
-          if (fitStarted == 0) {
-            fitStarted = now;
-          } else {
-            imagesSinceFitStarted += current.numExamples();
-          }
-          if (now - lastReport >= PROGRESS_INTERVAL_NANOS || b == batches - 1) {
-            lastReport = now;
-            double elapsed = (now - fitStarted) / 1e9;
-            double rate = elapsed > 0 ? imagesSinceFitStarted / elapsed : 0;
-            double batchRate = elapsed > 0 ? (done - 1) / elapsed : 0;
-            double eta = batchRate > 0 ? (totalBatches - done) / batchRate : 0;
-            progress.accept(new TrainingProgress(TrainingProgress.TRAINING, epoch, options.epochs(), b + 1, batchesPerEpoch,
-                done * batchSize, rate, eta, loss, seconds(started), "training"));
+        // The fast path is on for the minibatches only: what evaluates, exports or saves sees the stock network.
+        try (var fast = FastBackprop.during(network)) {
+          for (int b = 0; b < batches; b++) {
+            if (cancelled.getAsBoolean()) {
+              throw new CancellationException("training cancelled");
+            }
+            DataSet current = next.join();
+            if (b + 1 < batches) {
+              int from = (b + 1) * batchSize;
+              long flipSeed = flips.nextLong();
+              next = CompletableFuture.supplyAsync(
+                  () -> Minibatches.batch(train, order, from, batchSize, options.horizontalFlip(), options.cropPadding(),
+                      new Random(flipSeed)), prefetcher);
+            }
+            network.fit(current);
+            loss = network.score();
+            epochLoss += loss;
+            done++;
+            long now = System.nanoTime();
+            // The first batch pays JIT and native warm-up: leave it out of the throughput figure.
+            if (fitStarted == 0) {
+              fitStarted = now;
+            } else {
+              imagesSinceFitStarted += current.numExamples();
+            }
+            if (now - lastReport >= PROGRESS_INTERVAL_NANOS || b == batches - 1) {
+              lastReport = now;
+              double elapsed = (now - fitStarted) / 1e9;
+              double rate = elapsed > 0 ? imagesSinceFitStarted / elapsed : 0;
+              double batchRate = elapsed > 0 ? (done - 1) / elapsed : 0;
+              double eta = batchRate > 0 ? (totalBatches - done) / batchRate : 0;
+              progress.accept(new TrainingProgress(TrainingProgress.TRAINING, epoch, options.epochs(), b + 1, batchesPerEpoch,
+                  done * batchSize, rate, eta, loss, seconds(started), "training"));
+            }
           }
         }
         epochEnd.accept(epoch, done, epochLoss / batches);
