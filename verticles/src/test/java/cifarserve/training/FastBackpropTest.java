@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.deeplearning4j.nn.conf.CacheMode;
+import org.deeplearning4j.nn.conf.dropout.Dropout;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
@@ -68,6 +69,8 @@ class FastBackpropTest {
     try (var on = FastBackprop.during(network)) {
       assertThat(network.getLayerWiseConfigurations().getCacheMode()).isEqualTo(CacheMode.DEVICE);
       assertThat(reluClasses(network)).containsOnly(FastBackprop.Relu.class).hasSize(5); // 4 conv + dense
+      // conv 2 and 4 (the study's two dropouts) and the output layer (after the dense layer)
+      assertThat(dropoutClasses(network)).containsOnly(FastBackprop.MaskedDropout.class).hasSize(3);
       network.fit(batch);
     }
 
@@ -75,6 +78,17 @@ class FastBackpropTest {
     // (the JSON counts iterations: both networks did one).
     assertThat(network.getLayerWiseConfigurations().toJson()).isEqualTo(stock.getLayerWiseConfigurations().toJson());
     assertThat(reluClasses(network)).containsOnly(ActivationReLU.class).hasSize(5);
+    assertThat(dropoutClasses(network)).containsOnly(Dropout.class).hasSize(3);
+  }
+
+  private static List<Class<?>> dropoutClasses(MultiLayerNetwork network) {
+    List<Class<?>> classes = new ArrayList<>();
+    for (var conf : network.getLayerWiseConfigurations().getConfs()) {
+      if (conf.getLayer().getIDropout() != null) {
+        classes.add(conf.getLayer().getIDropout().getClass());
+      }
+    }
+    return classes;
   }
 
   @Test
