@@ -88,12 +88,12 @@ public final class Benchmark {
     String cifar = "cifarDir=" + options.cifarDir();
 
     if (options.sections().contains("training")) {
-      List<String> args = quick
-          ? List.of(cifar, "warmup=3", "windows=3", "iterations=4")
-          : List.of(cifar, "warmup=5", "windows=5", "iterations=10");
+      TrainingComparison.Schedule schedule = TrainingComparison.Schedule.of(quick);
+      List<String> args = List.of(cifar, "warmup=" + schedule.warmup(), "windows=" + schedule.windows(),
+          "iterations=" + schedule.iterations());
       report.put("training", TrainingComparison.measure(options.trainingRuns(),
           () -> probe(trainJvm, TrainingProbe.class, args, options.trainJvmArgs()),
-          () -> TorchReference.measure(options.cifarDir(), quick, options.trainEnv(), options.logDir()), out));
+          () -> TorchReference.measure(options.cifarDir(), schedule, options.trainEnv(), options.logDir()), out));
     }
     if (options.sections().contains("inference")) {
       out.println("inference: single-image latency, then batched throughput at batch 1/8/32/128 ...");

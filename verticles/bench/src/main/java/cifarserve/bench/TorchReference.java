@@ -22,7 +22,7 @@ final class TorchReference {
   private TorchReference() {
   }
 
-  static JsonObject measure(Path cifarDir, boolean quick, Map<String, String> env, Path logDir)
+  static JsonObject measure(Path cifarDir, TrainingComparison.Schedule schedule, Map<String, String> env, Path logDir)
       throws IOException, InterruptedException {
     Path script = logDir.resolve("torch_training.py");
     try (InputStream in = TorchReference.class.getResourceAsStream("torch_training.py")) {
@@ -31,7 +31,8 @@ final class TorchReference {
     Path log = logDir.resolve("torch-reference.log");
     List<String> command = List.of(PYTHON, script.toString(), cifarDir.toString(),
         "--threads", String.valueOf(Runtime.getRuntime().availableProcessors()),
-        "--warmup", quick ? "3" : "5", "--windows", quick ? "3" : "5", "--iterations", quick ? "4" : "10");
+        "--warmup", String.valueOf(schedule.warmup()), "--windows", String.valueOf(schedule.windows()),
+        "--iterations", String.valueOf(schedule.iterations()));
     ProcessBuilder builder = new ProcessBuilder(command).redirectError(log.toFile());
     builder.environment().putAll(env);
     Process process;

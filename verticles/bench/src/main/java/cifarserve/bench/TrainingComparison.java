@@ -19,6 +19,21 @@ final class TrainingComparison {
     JsonObject measure() throws IOException, InterruptedException;
   }
 
+  /**
+   * Iterations both sides run: warm-up (excluded), then timed windows of equal length. A training run is
+   * thousands of steps, so the figure is the steady state: 5 warm-up steps left the JIT and oneDNN's
+   * kernels still settling (the first windows ran 15-30 % slower), and windows of 10 steps moved with
+   * this VM's second-to-second speed; 20 and 5 x 30 settle both (DL4J ~30 s, PyTorch ~70 s a run).
+   */
+  record Schedule(int warmup, int windows, int iterations) {
+    static final Schedule FULL = new Schedule(20, 5, 30);
+    static final Schedule QUICK = new Schedule(3, 3, 4);
+
+    static Schedule of(boolean quick) {
+      return quick ? QUICK : FULL;
+    }
+  }
+
   private TrainingComparison() {
   }
 
