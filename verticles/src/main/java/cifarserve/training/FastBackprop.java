@@ -1,6 +1,5 @@
 package cifarserve.training;
 
-import java.nio.FloatBuffer;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.CacheMode;
@@ -38,8 +37,8 @@ import org.slf4j.LoggerFactory;
  *   state on the JVM ({@link DropoutMasks}, checked against the op once per JVM; if it ever differs,
  *   the stock dropout stays).</li>
  * </ul>
- * Training loss and weights are bit-for-bit those of the stock path (FastBackpropTest). Both are switched
- * on only around the minibatches ({@link #during}): the configuration JSON a model zip stores, the
+ * Training loss and weights are bit-for-bit those of the stock path (FastBackpropTest). All three are
+ * switched on only around the minibatches ({@link #during}): the configuration JSON a model zip stores, the
  * architecture id and everything that evaluates or exports see the stock network. The trainer and the
  * bench's training probe use it the same way.
  */
@@ -138,17 +137,14 @@ public final class FastBackprop implements AutoCloseable {
     public INDArray applyDropout(INDArray input, INDArray output, int iteration, int epoch, LayerWorkspaceMgr workspaceMgr) {
       // The stock path's arrays: an input-workspace mask shaped like the output, then input x mask.
       mask = workspaceMgr.createUninitialized(ArrayType.INPUT, output.dataType(), output.shape(), output.ordering());
-      if (mask.dataType() != DataType.FLOAT || input.dataType() != DataType.FLOAT) {
-        throw new IllegalStateException("MaskedDropout computes float masks; got " + mask.dataType() + " / " + input.dataType());
-      }
-      if (mask.offset() == 0 && mask.data().offset() == 0) {
-        FloatBuffer buffer = mask.data().asNioFloat();
-        DropoutMasks.fill(buffer, mask.length(), (float) retain, Nd4j.getRandom());
-      } else { // never for a fresh array; the stock op keeps any other layout right
+      if (mask.dataType() == DataType.FLOAT && mask.offset() == 0 && mask.data().offset() == 0) {
+        DropoutMasks.fill(mask.data().asNioFloat(), mask.length(), (float) retain, Nd4j.getRandom());
+      } else { // not this network's float arrays: ND4J's op, as the stock dropout does
         mask.assign(1.0);
         Nd4j.getExecutioner().exec(new DropOutInverted(mask, mask, retain));
       }
-      Nd4j.getExecutioner().exec(new MulOp(input, mask, output));
+      INDArray in = input.dataType() == output.dataType() ? input : input.castTo(output.dataType());
+      Nd4j.getExecutioner().exec(new MulOp(in, mask, output));
       return output;
     }
 
